@@ -1,0 +1,45 @@
+/**
+ * Supervises long-running commands (a pod sandbox's `rkt app sandbox`) so they outlive the daemon:
+ * systemd transient units, or a supervisor on hosts without systemd.
+ */
+export interface UnitSpec {
+  /** Unique, ends in `.service` for systemd; safe characters only. */
+  readonly name: string;
+  readonly description: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** systemd slice (cgroup parent), or empty for the default. */
+  readonly slice: string;
+  readonly workingDirectory: string;
+}
+
+export const UnitActiveState = {
+  Active: "active",
+  Activating: "activating",
+  Deactivating: "deactivating",
+  Inactive: "inactive",
+  Failed: "failed",
+} as const;
+export type UnitActiveState = (typeof UnitActiveState)[keyof typeof UnitActiveState];
+
+export interface UnitStatus {
+  readonly name: string;
+  readonly state: UnitActiveState;
+  readonly mainPid: number;
+  /** Exit status of the main process once it has exited; undefined while it runs. */
+  readonly exitCode: number | undefined;
+  /** Why the unit ended ("success", "exit-code", "signal", "timeout", …). */
+  readonly result: string;
+}
+
+export interface UnitManager {
+  /** A name for the manager in logs and Status output, e.g. "systemd" or "process". */
+  readonly kind: string;
+  start(spec: UnitSpec): Promise<UnitStatus>;
+  /** Stops the unit: SIGTERM, then SIGKILL after `graceMs`. Stopping a stopped unit is a no-op. */
+  stop(name: string, graceMs: number): Promise<void>;
+  /** Forgets an ended unit, so nothing is left behind. Unknown names are a no-op. */
+  reset(name: string): Promise<void>;
+  status(name: string): Promise<UnitStatus | undefined>;
+  list(): Promise<readonly UnitStatus[]>;
+}

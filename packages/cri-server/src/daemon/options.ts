@@ -1,0 +1,113 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+export const DEFAULTS = {
+  listen: "/var/run/rktlet.sock",
+  backend: "rkt",
+  rktPath: "/usr/bin/rkt",
+  rktDataDir: "/var/lib/rktlet/data",
+  rktStage1Name: "",
+  net: "default",
+  streamServerAddress: "127.0.0.1:10241",
+  logLevel: "info",
+  shutdownGraceSeconds: 10,
+} as const;
+
+export const HELP = `rktlet: a Kubernetes CRI runtime for the rkt engine
+
+Usage: rktlet [flags]
+
+Server:
+  --listen PATH                 unix socket to serve the CRI on (default ${DEFAULTS.listen})
+  --backend rkt|fake            rkt runs pods with rkt; fake keeps everything in memory, for trying
+                                rktlet and for testing CRI clients (default ${DEFAULTS.backend})
+  --stream-server-address HOST:PORT
+                                where exec/attach/port-forward URLs point (default ${DEFAULTS.streamServerAddress})
+  --shutdown-grace SECONDS      how long in-flight calls may finish on SIGTERM (default ${DEFAULTS.shutdownGraceSeconds})
+
+rkt:
+  --rkt-path PATH               the rkt binary (default ${DEFAULTS.rktPath})
+  --rkt-data-dir DIR            rkt's --dir (default ${DEFAULTS.rktDataDir})
+  --rkt-stage1-name NAME        stage1 image for pods (default: rkt's own)
+  --net NAME                    rkt network for pods (default ${DEFAULTS.net})
+
+Logging and info:
+  --log-level LEVEL             trace|debug|info|warn|error|fatal|silent (default ${DEFAULTS.logLevel})
+  --version                     print the version and exit
+  --help                        print this help and exit
+`;
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be HOST:PORT")
+  .refine((v) => Number(v.slice(v.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
+
+/** The daemon's settings after parsing and validation; the one schema every flag goes through. */
+export const optionsSchema = z.object({
+  listen: z.string().startsWith("/", "must be an absolute path"),
+  backend: z.enum(["rkt", "fake"]),
+  rktPath: z.string().min(1),
+  rktDataDir: z.string().startsWith("/", "must be an absolute path"),
+  rktStage1Name: z.string(),
+  net: z.string().min(1),
+  streamServerAddress: hostPort,
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+  shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
+});
+export type DaemonOptions = z.infer<typeof optionsSchema>;
+
+export type Command = { kind: "help" } | { kind: "version" } | { kind: "run"; options: DaemonOptions };
+
+const FLAG_OF: Record<keyof DaemonOptions, string> = {
+  listen: "--listen",
+  backend: "--backend",
+  rktPath: "--rkt-path",
+  rktDataDir: "--rkt-data-dir",
+  rktStage1Name: "--rkt-stage1-name",
+  net: "--net",
+  streamServerAddress: "--stream-server-address",
+  logLevel: "--log-level",
+  shutdownGraceSeconds: "--shutdown-grace",
+};
+
+/** Parses argv (without node and script). Throws an Error whose message is one line naming the flag. */
+export function parseCommandLine(argv: readonly string[]): Command {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      listen: { type: "string" },
+      backend: { type: "string" },
+      "rkt-path": { type: "string" },
+      "rkt-data-dir": { type: "string" },
+      "rkt-stage1-name": { type: "string" },
+      net: { type: "string" },
+      "stream-server-address": { type: "string" },
+      "log-level": { type: "string" },
+      "shutdown-grace": { type: "string" },
+      version: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  const raw = {
+    listen: values.listen ?? DEFAULTS.listen,
+    backend: values.backend ?? DEFAULTS.backend,
+    rktPath: values["rkt-path"] ?? DEFAULTS.rktPath,
+    rktDataDir: values["rkt-data-dir"] ?? DEFAULTS.rktDataDir,
+    rktStage1Name: values["rkt-stage1-name"] ?? DEFAULTS.rktStage1Name,
+    net: values.net ?? DEFAULTS.net,
+    streamServerAddress: values["stream-server-address"] ?? DEFAULTS.streamServerAddress,
+    logLevel: values["log-level"] ?? DEFAULTS.logLevel,
+    shutdownGraceSeconds: values["shutdown-grace"] ?? DEFAULTS.shutdownGraceSeconds,
+  };
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue?.path[0] as keyof DaemonOptions | undefined;
+    throw new Error(`${key ? FLAG_OF[key] : "flags"}: ${issue?.message ?? "invalid"}`);
+  }
+  return { kind: "run", options: parsed.data };
+}
