@@ -25,6 +25,7 @@ export const protobufPackage = "runtime.v1";
 
 export const protobufFileName = "runtime/v1/api.proto";
 
+/** Transport protocol of a port mapping. */
 export enum Protocol {
   TCP = 0,
   UDP = 1,
@@ -64,9 +65,13 @@ export function protocolToJSON(object: Protocol): string {
   }
 }
 
+/** Mount propagation mode between host and container. */
 export enum MountPropagation {
+  /** PROPAGATION_PRIVATE - rprivate: nothing propagates. */
   PROPAGATION_PRIVATE = 0,
+  /** PROPAGATION_HOST_TO_CONTAINER - rslave: host mounts appear in the container. */
   PROPAGATION_HOST_TO_CONTAINER = 1,
+  /** PROPAGATION_BIDIRECTIONAL - rshared: propagates both ways. */
   PROPAGATION_BIDIRECTIONAL = 2,
   UNRECOGNIZED = -1,
 }
@@ -103,10 +108,15 @@ export function mountPropagationToJSON(object: MountPropagation): string {
   }
 }
 
+/** Scope of a Linux namespace. */
 export enum NamespaceMode {
+  /** POD - Shared by all containers of the pod. */
   POD = 0,
+  /** CONTAINER - Private to one container. */
   CONTAINER = 1,
+  /** NODE - The host's namespace. */
   NODE = 2,
+  /** TARGET - Join the namespace of container target_id. */
   TARGET = 3,
   UNRECOGNIZED = -1,
 }
@@ -148,8 +158,11 @@ export function namespaceModeToJSON(object: NamespaceMode): string {
   }
 }
 
+/** How a container's supplemental groups are computed. */
 export enum SupplementalGroupsPolicy {
+  /** Merge - Add requested groups to those from the image's /etc/group. */
   Merge = 0,
+  /** Strict - Use only the requested groups. */
   Strict = 1,
   UNRECOGNIZED = -1,
 }
@@ -181,6 +194,7 @@ export function supplementalGroupsPolicyToJSON(object: SupplementalGroupsPolicy)
   }
 }
 
+/** Readiness of a sandbox. */
 export enum PodSandboxState {
   SANDBOX_READY = 0,
   SANDBOX_NOTREADY = 1,
@@ -214,7 +228,9 @@ export function podSandboxStateToJSON(object: PodSandboxState): string {
   }
 }
 
+/** Signal used to stop a container. */
 export enum Signal {
+  /** RUNTIME_DEFAULT - Use the image's or runtime's default stop signal. */
   RUNTIME_DEFAULT = 0,
   SIGABRT = 1,
   SIGALRM = 2,
@@ -631,6 +647,7 @@ export function signalToJSON(object: Signal): string {
   }
 }
 
+/** Lifecycle state of a container. */
 export enum ContainerState {
   CONTAINER_CREATED = 0,
   CONTAINER_RUNNING = 1,
@@ -676,6 +693,7 @@ export function containerStateToJSON(object: ContainerState): string {
   }
 }
 
+/** Kind of container lifecycle event. */
 export enum ContainerEventType {
   CONTAINER_CREATED_EVENT = 0,
   CONTAINER_STARTED_EVENT = 1,
@@ -721,8 +739,11 @@ export function containerEventTypeToJSON(object: ContainerEventType): string {
   }
 }
 
+/** Prometheus-style metric kind. */
 export enum MetricType {
+  /** COUNTER - Monotonically increasing. */
   COUNTER = 0,
+  /** GAUGE - Can go up and down. */
   GAUGE = 1,
   UNRECOGNIZED = -1,
 }
@@ -754,6 +775,7 @@ export function metricTypeToJSON(object: MetricType): string {
   }
 }
 
+/** Cgroup manager used by the runtime. */
 export enum CgroupDriver {
   SYSTEMD = 0,
   CGROUPFS = 1,
@@ -787,92 +809,138 @@ export function cgroupDriverToJSON(object: CgroupDriver): string {
   }
 }
 
+/** Asks the runtime for version information. */
 export interface VersionRequest {
+  /** CRI API version the kubelet uses. */
   version: string;
 }
 
+/** Version information about the runtime. */
 export interface VersionResponse {
+  /** CRI API version (echoed). */
   version: string;
   runtimeName: string;
+  /** Semver string. */
   runtimeVersion: string;
+  /** Semver string. */
   runtimeApiVersion: string;
 }
 
+/** Resolver settings (resolv.conf contents) for a sandbox. */
 export interface DNSConfig {
   servers: string[];
+  /** Search domains. */
   searches: string[];
+  /** resolv.conf "options" entries. */
   options: string[];
 }
 
+/** Exposes a sandbox port on the host. */
 export interface PortMapping {
   protocol: Protocol;
   containerPort: number;
+  /** 1-65535; 0 means "no host port", not "pick one". */
   hostPort: number;
   hostIp: string;
 }
 
+/** A host path or image to mount into a container. */
 export interface Mount {
   containerPath: string;
+  /** Must be empty when image is set; symlinks are followed. */
   hostPath: string;
   readonly: boolean;
   selinuxRelabel: boolean;
   propagation: MountPropagation;
+  /** idmap mount UID ranges. */
   uidMappings: IDMapping[];
+  /** idmap mount GID ranges. */
   gidMappings: IDMapping[];
+  /** Make the mount read-only recursively; requires readonly=true and PRIVATE propagation. */
   recursiveReadOnly: boolean;
-  image: ImageSpec | undefined;
+  /** Image volume: mount this (already pulled) image read-only instead of host_path. */
+  image:
+    | ImageSpec
+    | undefined;
+  /** Subdirectory of image to mount; error if it does not exist. */
   imageSubPath: string;
 }
 
+/** A contiguous range mapping host IDs to container IDs. */
 export interface IDMapping {
+  /** First ID on the host. */
   hostId: number;
+  /** First ID inside the container. */
   containerId: number;
+  /** Number of IDs in the range. */
   length: number;
 }
 
+/** User namespace settings for a sandbox. */
 export interface UserNamespace {
+  /** Only POD or NODE are valid here. */
   mode: NamespaceMode;
   uids: IDMapping[];
   gids: IDMapping[];
 }
 
+/** Namespace modes for a sandbox or container. */
 export interface NamespaceOption {
   network: NamespaceMode;
+  /** Kubelet sets CONTAINER explicitly for ordinary pods. */
   pid: NamespaceMode;
   ipc: NamespaceMode;
+  /** Container whose namespaces TARGET refers to (same pod). */
   targetId: string;
+  /** Unset means POD mode. */
   usernsOptions: UserNamespace | undefined;
 }
 
+/** Wrapper so that an int64 can be distinguished from unset. */
 export interface Int64Value {
   value: bigint;
 }
 
+/** Linux security settings for the sandbox itself (not its containers). */
 export interface LinuxSandboxSecurityContext {
   namespaceOptions: NamespaceOption | undefined;
   selinuxOptions: SELinuxOption | undefined;
-  runAsUser: Int64Value | undefined;
+  runAsUser:
+    | Int64Value
+    | undefined;
+  /** Only valid together with run_as_user; runtime must reject otherwise. */
   runAsGroup: Int64Value | undefined;
   readonlyRootfs: boolean;
   supplementalGroups: bigint[];
   supplementalGroupsPolicy: SupplementalGroupsPolicy;
+  /** Must be true if any privileged container will run in the sandbox. */
   privileged: boolean;
   seccomp: SecurityProfile | undefined;
   apparmor:
     | SecurityProfile
     | undefined;
-  /** @deprecated */
+  /**
+   * Deprecated: use seccomp. Old string form ("runtime/default", "unconfined", "localhost/<path>").
+   *
+   * @deprecated
+   */
   seccompProfilePath: string;
 }
 
+/** A seccomp or AppArmor profile selection. */
 export interface SecurityProfile {
   profileType: SecurityProfile_ProfileType;
+  /** Only with Localhost: absolute file path (seccomp) or profile name (AppArmor). */
   localhostRef: string;
 }
 
+/** Which kind of profile to apply. */
 export enum SecurityProfile_ProfileType {
+  /** RuntimeDefault - The runtime's built-in default profile. */
   RuntimeDefault = 0,
+  /** Unconfined - No profile. */
   Unconfined = 1,
+  /** Localhost - A profile installed on the node, named by localhost_ref. */
   Localhost = 2,
   UNRECOGNIZED = -1,
 }
@@ -909,11 +977,17 @@ export function securityProfile_ProfileTypeToJSON(object: SecurityProfile_Profil
   }
 }
 
+/** Linux-specific sandbox configuration. */
 export interface LinuxPodSandboxConfig {
+  /** cgroupfs-style path; runtime may convert for systemd. */
   cgroupParent: string;
   securityContext: LinuxSandboxSecurityContext | undefined;
   sysctls: { [key: string]: string };
-  overhead: LinuxContainerResources | undefined;
+  /** Extra resources charged to the sandbox itself. */
+  overhead:
+    | LinuxContainerResources
+    | undefined;
+  /** Sum of the containers' resources. */
   resources: LinuxContainerResources | undefined;
 }
 
@@ -922,20 +996,31 @@ export interface LinuxPodSandboxConfig_SysctlsEntry {
   value: string;
 }
 
+/** Identity of a sandbox, taken from the pod object. */
 export interface PodSandboxMetadata {
+  /** Pod name. */
   name: string;
+  /** Pod UID. */
   uid: string;
+  /** Pod namespace. */
   namespace: string;
+  /** Incremented each time the sandbox is recreated. */
   attempt: number;
 }
 
+/** Everything needed to create a sandbox; immutable for the pod's lifetime. */
 export interface PodSandboxConfig {
-  metadata: PodSandboxMetadata | undefined;
+  metadata:
+    | PodSandboxMetadata
+    | undefined;
+  /** May be empty only with a NODE network namespace. */
   hostname: string;
+  /** Host directory under which container log_path values are resolved. */
   logDirectory: string;
   dnsConfig: DNSConfig | undefined;
   portMappings: PortMapping[];
   labels: { [key: string]: string };
+  /** Set by the kubelet; runtime must store unchanged and echo back in status, not act on it. */
   annotations: { [key: string]: string };
   linux: LinuxPodSandboxConfig | undefined;
   windows: WindowsPodSandboxConfig | undefined;
@@ -951,59 +1036,82 @@ export interface PodSandboxConfig_AnnotationsEntry {
   value: string;
 }
 
+/** Request to create and start a sandbox. */
 export interface RunPodSandboxRequest {
-  config: PodSandboxConfig | undefined;
+  config:
+    | PodSandboxConfig
+    | undefined;
+  /** RuntimeClass handler; "" = default, unknown = reject. */
   runtimeHandler: string;
 }
 
+/** Result of RunPodSandbox. */
 export interface RunPodSandboxResponse {
+  /** Runtime-assigned ID. */
   podSandboxId: string;
 }
 
+/** Request to stop a sandbox. */
 export interface StopPodSandboxRequest {
   podSandboxId: string;
 }
 
+/** Empty reply to StopPodSandbox. */
 export interface StopPodSandboxResponse {
 }
 
+/** Request to remove a sandbox. */
 export interface RemovePodSandboxRequest {
   podSandboxId: string;
 }
 
+/** Empty reply to RemovePodSandbox. */
 export interface RemovePodSandboxResponse {
 }
 
+/** Request for a sandbox's status. */
 export interface PodSandboxStatusRequest {
   podSandboxId: string;
+  /** Fill the debug info map in the response. */
   verbose: boolean;
 }
 
+/** One pod IP address. */
 export interface PodIP {
+  /** IPv4 or IPv6, textual. */
   ip: string;
 }
 
+/** Sandbox network status (ignored for host-network pods). */
 export interface PodSandboxNetworkStatus {
+  /** Primary IP. */
   ip: string;
+  /** Other IPs, excluding the primary. */
   additionalIps: PodIP[];
 }
 
+/** Wrapper around the sandbox's namespace options. */
 export interface Namespace {
   options: NamespaceOption | undefined;
 }
 
+/** Linux-specific sandbox status. */
 export interface LinuxPodSandboxStatus {
   namespaces: Namespace | undefined;
 }
 
+/** Full status of a sandbox. */
 export interface PodSandboxStatus {
   id: string;
   metadata: PodSandboxMetadata | undefined;
   state: PodSandboxState;
+  /** Nanoseconds, must be > 0. */
   createdAt: bigint;
+  /** Set when the runtime manages networking. */
   network: PodSandboxNetworkStatus | undefined;
   linux: LinuxPodSandboxStatus | undefined;
   labels: { [key: string]: string };
+  /** Exactly as given in PodSandboxConfig. */
   annotations: { [key: string]: string };
   runtimeHandler: string;
 }
@@ -1018,10 +1126,16 @@ export interface PodSandboxStatus_AnnotationsEntry {
   value: string;
 }
 
+/** Reply to PodSandboxStatus. */
 export interface PodSandboxStatusResponse {
-  status: PodSandboxStatus | undefined;
+  status:
+    | PodSandboxStatus
+    | undefined;
+  /** Debug data, JSON values; only when verbose. */
   info: { [key: string]: string };
+  /** Used by evented PLEG. */
   containersStatuses: ContainerStatus[];
+  /** Nanoseconds; when these statuses were captured. */
   timestamp: bigint;
 }
 
@@ -1030,13 +1144,18 @@ export interface PodSandboxStatusResponse_InfoEntry {
   value: string;
 }
 
+/** Wrapper so a sandbox state filter can be left unset. */
 export interface PodSandboxStateValue {
   state: PodSandboxState;
 }
 
+/** Sandbox list filter; all set fields must match (AND). */
 export interface PodSandboxFilter {
   id: string;
-  state: PodSandboxStateValue | undefined;
+  state:
+    | PodSandboxStateValue
+    | undefined;
+  /** Exact-match labels, ANDed. */
   labelSelector: { [key: string]: string };
 }
 
@@ -1045,16 +1164,20 @@ export interface PodSandboxFilter_LabelSelectorEntry {
   value: string;
 }
 
+/** Request to list sandboxes. */
 export interface ListPodSandboxRequest {
   filter: PodSandboxFilter | undefined;
 }
 
+/** Short summary of a sandbox as returned by list calls. */
 export interface PodSandbox {
   id: string;
   metadata: PodSandboxMetadata | undefined;
   state: PodSandboxState;
+  /** Nanoseconds, must be > 0. */
   createdAt: bigint;
   labels: { [key: string]: string };
+  /** Exactly as given in PodSandboxConfig. */
   annotations: { [key: string]: string };
   runtimeHandler: string;
 }
@@ -1069,28 +1192,35 @@ export interface PodSandbox_AnnotationsEntry {
   value: string;
 }
 
+/** Reply to ListPodSandbox. */
 export interface ListPodSandboxResponse {
   items: PodSandbox[];
 }
 
+/** Request to stream sandboxes. */
 export interface StreamPodSandboxesRequest {
   filter: PodSandboxFilter | undefined;
 }
 
+/** One chunk of the StreamPodSandboxes result (at least one item). */
 export interface StreamPodSandboxesResponse {
   podSandboxes: PodSandbox[];
 }
 
+/** Request for one sandbox's stats. */
 export interface PodSandboxStatsRequest {
   podSandboxId: string;
 }
 
+/** Reply to PodSandboxStats. */
 export interface PodSandboxStatsResponse {
   stats: PodSandboxStats | undefined;
 }
 
+/** Sandbox stats filter; all set fields must match (AND). */
 export interface PodSandboxStatsFilter {
   id: string;
+  /** Exact-match labels, ANDed. */
   labelSelector: { [key: string]: string };
 }
 
@@ -1099,26 +1229,32 @@ export interface PodSandboxStatsFilter_LabelSelectorEntry {
   value: string;
 }
 
+/** Request for stats of several sandboxes. */
 export interface ListPodSandboxStatsRequest {
   filter: PodSandboxStatsFilter | undefined;
 }
 
+/** Reply to ListPodSandboxStats. */
 export interface ListPodSandboxStatsResponse {
   stats: PodSandboxStats[];
 }
 
+/** Request to stream sandbox stats. */
 export interface StreamPodSandboxStatsRequest {
   filter: PodSandboxStatsFilter | undefined;
 }
 
+/** One chunk of the StreamPodSandboxStats result. */
 export interface StreamPodSandboxStatsResponse {
   podSandboxStats: PodSandboxStats[];
 }
 
+/** Identifying data attached to sandbox stats. */
 export interface PodSandboxAttributes {
   id: string;
   metadata: PodSandboxMetadata | undefined;
   labels: { [key: string]: string };
+  /** Unmodified from the sandbox config. */
   annotations: { [key: string]: string };
 }
 
@@ -1132,12 +1268,14 @@ export interface PodSandboxAttributes_AnnotationsEntry {
   value: string;
 }
 
+/** Usage stats of a sandbox; only the field for the node's OS is set. */
 export interface PodSandboxStats {
   attributes: PodSandboxAttributes | undefined;
   linux: LinuxPodSandboxStats | undefined;
   windows: WindowsPodSandboxStats | undefined;
 }
 
+/** Linux sandbox usage, including per-container stats. */
 export interface LinuxPodSandboxStats {
   cpu: CpuUsage | undefined;
   memory: MemoryUsage | undefined;
@@ -1147,6 +1285,7 @@ export interface LinuxPodSandboxStats {
   io: IoUsage | undefined;
 }
 
+/** Windows sandbox usage, including per-container stats. */
 export interface WindowsPodSandboxStats {
   cpu: WindowsCpuUsage | undefined;
   memory: WindowsMemoryUsage | undefined;
@@ -1155,18 +1294,29 @@ export interface WindowsPodSandboxStats {
   containers: WindowsContainerStats[];
 }
 
+/** Network usage of a sandbox. */
 export interface NetworkUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  defaultInterface: NetworkInterfaceUsage | undefined;
+  defaultInterface:
+    | NetworkInterfaceUsage
+    | undefined;
+  /** All other interfaces (default excluded). */
   interfaces: NetworkInterfaceUsage[];
 }
 
+/** Network usage of a Windows sandbox. */
 export interface WindowsNetworkUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  defaultInterface: WindowsNetworkInterfaceUsage | undefined;
+  defaultInterface:
+    | WindowsNetworkInterfaceUsage
+    | undefined;
+  /** All other interfaces (default excluded). */
   interfaces: WindowsNetworkInterfaceUsage[];
 }
 
+/** Cumulative counters for one network interface. */
 export interface NetworkInterfaceUsage {
   name: string;
   rxBytes: UInt64Value | undefined;
@@ -1175,6 +1325,7 @@ export interface NetworkInterfaceUsage {
   txErrors: UInt64Value | undefined;
 }
 
+/** Cumulative counters for one Windows network interface. */
 export interface WindowsNetworkInterfaceUsage {
   name: string;
   rxBytes: UInt64Value | undefined;
@@ -1183,21 +1334,31 @@ export interface WindowsNetworkInterfaceUsage {
   txPacketsDropped: UInt64Value | undefined;
 }
 
+/** Process count of a sandbox. */
 export interface ProcessUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
   processCount: UInt64Value | undefined;
 }
 
+/** Process count of a Windows sandbox. */
 export interface WindowsProcessUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
   processCount: UInt64Value | undefined;
 }
 
+/** Reference to an image plus hints for resolving it. */
 export interface ImageSpec {
+  /** Image ID, digest or name. */
   image: string;
+  /** Hints, e.g. for picking a platform of a multi-arch image. */
   annotations: { [key: string]: string };
+  /** The reference as the user wrote it, when known. */
   userSpecifiedImage: string;
+  /** Handler to pull for; "" = default, unknown = reject. */
   runtimeHandler: string;
+  /** Image digest/ID used for an image volume. */
   imageRef: string;
 }
 
@@ -1206,20 +1367,28 @@ export interface ImageSpec_AnnotationsEntry {
   value: string;
 }
 
+/** An environment variable. */
 export interface KeyValue {
   key: string;
   value: Buffer;
 }
 
+/** Linux cgroup resource settings; zero/empty means "not specified". */
 export interface LinuxContainerResources {
+  /** CFS period, microseconds. */
   cpuPeriod: bigint;
+  /** CFS quota per period, microseconds. */
   cpuQuota: bigint;
+  /** Relative CPU weight. */
   cpuShares: bigint;
   memoryLimitInBytes: bigint;
   oomScoreAdj: bigint;
+  /** Allowed CPUs, e.g. "0-3,6". */
   cpusetCpus: string;
+  /** Allowed NUMA memory nodes. */
   cpusetMems: string;
   hugepageLimits: HugepageLimit[];
+  /** Raw cgroup v2 files, e.g. "memory.high" -> "1073741824". */
   unified: { [key: string]: string };
   memorySwapLimitInBytes: bigint;
 }
@@ -1229,11 +1398,15 @@ export interface LinuxContainerResources_UnifiedEntry {
   value: string;
 }
 
+/** HugeTLB limit for one page size. */
 export interface HugepageLimit {
+  /** e.g. "2MB", "1GB" (binary prefixes). */
   pageSize: string;
+  /** Bytes. */
   limit: bigint;
 }
 
+/** SELinux label components. */
 export interface SELinuxOption {
   user: string;
   role: string;
@@ -1241,120 +1414,185 @@ export interface SELinuxOption {
   level: string;
 }
 
+/** Linux capabilities to add or drop; a dropped capability is removed from all sets. */
 export interface Capability {
+  /** Added to every set except ambient. */
   addCapabilities: string[];
   dropCapabilities: string[];
+  /** Added to every set including ambient. */
   addAmbientCapabilities: string[];
 }
 
+/** Linux security settings for one container. */
 export interface LinuxContainerSecurityContext {
-  capabilities: Capability | undefined;
+  capabilities:
+    | Capability
+    | undefined;
+  /** All caps, all devices, no seccomp/AppArmor/SELinux, unmasked /sys and /proc. */
   privileged: boolean;
   namespaceOptions: NamespaceOption | undefined;
-  selinuxOptions: SELinuxOption | undefined;
-  runAsUser: Int64Value | undefined;
-  runAsGroup: Int64Value | undefined;
+  selinuxOptions:
+    | SELinuxOption
+    | undefined;
+  /** Mutually exclusive with run_as_username. */
+  runAsUser:
+    | Int64Value
+    | undefined;
+  /** Needs run_as_user or run_as_username, else runtime must fail. */
+  runAsGroup:
+    | Int64Value
+    | undefined;
+  /** Must resolve in the image's /etc/passwd, else runtime must fail. */
   runAsUsername: string;
   readonlyRootfs: boolean;
   supplementalGroups: bigint[];
   supplementalGroupsPolicy: SupplementalGroupsPolicy;
   noNewPrivs: boolean;
+  /** Paths to hide (OCI maskedPaths). */
   maskedPaths: string[];
+  /** Paths to make read-only (OCI readonlyPaths). */
   readonlyPaths: string[];
   seccomp: SecurityProfile | undefined;
   apparmor:
     | SecurityProfile
     | undefined;
-  /** @deprecated */
+  /**
+   * Deprecated: use apparmor. Old string form ("runtime/default", "unconfined", "localhost/<name>").
+   *
+   * @deprecated
+   */
   apparmorProfile: string;
-  /** @deprecated */
+  /**
+   * Deprecated: use seccomp. Old string form ("runtime/default", "unconfined", "localhost/<path>").
+   *
+   * @deprecated
+   */
   seccompProfilePath: string;
 }
 
+/** Linux-specific container configuration. */
 export interface LinuxContainerConfig {
   resources: LinuxContainerResources | undefined;
   securityContext: LinuxContainerSecurityContext | undefined;
 }
 
+/** Identity the first process of a Linux container started with. */
 export interface LinuxContainerUser {
   uid: bigint;
   gid: bigint;
   supplementalGroups: bigint[];
 }
 
+/** Windows namespace settings. */
 export interface WindowsNamespaceOption {
+  /** Not set by the kubelet today. */
   network: NamespaceMode;
 }
 
+/** Windows security settings for the sandbox container. */
 export interface WindowsSandboxSecurityContext {
+  /** Must exist in the image, else runtime must fail. */
   runAsUsername: string;
+  /** GMSA credential spec contents. */
   credentialSpec: string;
+  /** Run as a Windows HostProcess container. */
   hostProcess: boolean;
   namespaceOptions: WindowsNamespaceOption | undefined;
 }
 
+/** Windows-specific sandbox configuration. */
 export interface WindowsPodSandboxConfig {
   securityContext: WindowsSandboxSecurityContext | undefined;
 }
 
+/** Windows security settings for one container. */
 export interface WindowsContainerSecurityContext {
+  /** Must exist in the image, else runtime must fail. */
   runAsUsername: string;
+  /** GMSA credential spec contents. */
   credentialSpec: string;
+  /** Run as a Windows HostProcess container. */
   hostProcess: boolean;
 }
 
+/** Windows-specific container configuration. */
 export interface WindowsContainerConfig {
   resources: WindowsContainerResources | undefined;
   securityContext: WindowsContainerSecurityContext | undefined;
 }
 
+/** Windows resource settings; zero means "not specified". */
 export interface WindowsContainerResources {
+  /** Relative CPU weight. */
   cpuShares: bigint;
+  /** Number of CPUs. */
   cpuCount: bigint;
+  /** Share of CPU cycles, percent x 100 (10000 = all). */
   cpuMaximum: bigint;
   memoryLimitInBytes: bigint;
+  /** Scratch space size. */
   rootfsSizeInBytes: bigint;
   affinityCpus: WindowsCpuGroupAffinity[];
 }
 
+/** CPU affinity within one Windows processor group. */
 export interface WindowsCpuGroupAffinity {
+  /** Bitmask of CPUs within cpu_group. */
   cpuMask: bigint;
+  /** Processor group number. */
   cpuGroup: number;
 }
 
+/** Identity of a container within its sandbox; (name, attempt) is unique. */
 export interface ContainerMetadata {
+  /** Container name from the PodSpec. */
   name: string;
+  /** Incremented on each restart. */
   attempt: number;
 }
 
+/** A host device exposed to a container. */
 export interface Device {
   containerPath: string;
   hostPath: string;
+  /** cgroup device access: any of "r", "w", "m" (mknod). */
   permissions: string;
 }
 
+/** A Container Device Interface device. */
 export interface CDIDevice {
+  /** Fully qualified, e.g. "vendor.com/gpu=gpu0". */
   name: string;
 }
 
+/** Everything needed to create a container. */
 export interface ContainerConfig {
   metadata: ContainerMetadata | undefined;
-  image: ImageSpec | undefined;
+  image:
+    | ImageSpec
+    | undefined;
+  /** Entrypoint override. */
   command: string[];
+  /** Arguments to the entrypoint. */
   args: string[];
   workingDir: string;
   envs: KeyValue[];
   mounts: Mount[];
   devices: Device[];
   labels: { [key: string]: string };
+  /** Set by the kubelet; runtime must store unchanged and echo back in status, not act on it. */
   annotations: { [key: string]: string };
+  /** Relative to PodSandboxConfig.log_directory. */
   logPath: string;
+  /** Interactive settings (mostly for debugging containers). */
   stdin: boolean;
+  /** Close stdin after the first attach disconnects. */
   stdinOnce: boolean;
   tty: boolean;
   linux: LinuxContainerConfig | undefined;
   windows: WindowsContainerConfig | undefined;
   CDIDevices: CDIDevice[];
+  /** Signal to stop with; RUNTIME_DEFAULT lets the runtime/image decide. */
   stopSignal: Signal;
 }
 
@@ -1368,46 +1606,62 @@ export interface ContainerConfig_AnnotationsEntry {
   value: string;
 }
 
+/** Request to create a container in a sandbox. */
 export interface CreateContainerRequest {
   podSandboxId: string;
-  config: ContainerConfig | undefined;
+  config:
+    | ContainerConfig
+    | undefined;
+  /** Same config the sandbox was created with, for reference. */
   sandboxConfig: PodSandboxConfig | undefined;
 }
 
+/** Result of CreateContainer. */
 export interface CreateContainerResponse {
+  /** Runtime-assigned ID. */
   containerId: string;
 }
 
+/** Request to start a created container. */
 export interface StartContainerRequest {
   containerId: string;
 }
 
+/** Empty reply to StartContainer. */
 export interface StartContainerResponse {
 }
 
+/** Request to stop a container. */
 export interface StopContainerRequest {
   containerId: string;
+  /** Grace period in seconds before a forced kill; 0 = kill at once. */
   timeout: bigint;
 }
 
+/** Empty reply to StopContainer. */
 export interface StopContainerResponse {
 }
 
+/** Request to remove a container. */
 export interface RemoveContainerRequest {
   containerId: string;
 }
 
+/** Empty reply to RemoveContainer. */
 export interface RemoveContainerResponse {
 }
 
+/** Wrapper so a container state filter can be left unset. */
 export interface ContainerStateValue {
   state: ContainerState;
 }
 
+/** Container list filter; all set fields must match (AND). */
 export interface ContainerFilter {
   id: string;
   state: ContainerStateValue | undefined;
   podSandboxId: string;
+  /** Exact-match labels, ANDed. */
   labelSelector: { [key: string]: string };
 }
 
@@ -1416,20 +1670,28 @@ export interface ContainerFilter_LabelSelectorEntry {
   value: string;
 }
 
+/** Request to list containers. */
 export interface ListContainersRequest {
   filter: ContainerFilter | undefined;
 }
 
+/** Short summary of a container as returned by list calls. */
 export interface Container {
   id: string;
   podSandboxId: string;
   metadata: ContainerMetadata | undefined;
-  image: ImageSpec | undefined;
+  image:
+    | ImageSpec
+    | undefined;
+  /** Digested reference of the image in use. */
   imageRef: string;
   state: ContainerState;
+  /** Nanoseconds. */
   createdAt: bigint;
   labels: { [key: string]: string };
+  /** Exactly as given in ContainerConfig. */
   annotations: { [key: string]: string };
+  /** Node-local image ID; must equal PullImageResponse.image_ref. */
   imageId: string;
 }
 
@@ -1443,42 +1705,65 @@ export interface Container_AnnotationsEntry {
   value: string;
 }
 
+/** Reply to ListContainers. */
 export interface ListContainersResponse {
   containers: Container[];
 }
 
+/** Request to stream containers. */
 export interface StreamContainersRequest {
   filter: ContainerFilter | undefined;
 }
 
+/** One chunk of the StreamContainers result. */
 export interface StreamContainersResponse {
   containers: Container[];
 }
 
+/** Request for a container's status. */
 export interface ContainerStatusRequest {
   containerId: string;
+  /** Fill the debug info map in the response. */
   verbose: boolean;
 }
 
+/** Full status of a container. */
 export interface ContainerStatus {
   id: string;
   metadata: ContainerMetadata | undefined;
   state: ContainerState;
+  /** Nanoseconds. */
   createdAt: bigint;
+  /** Nanoseconds; 0 if not started. */
   startedAt: bigint;
+  /** Nanoseconds; 0 if not finished. */
   finishedAt: bigint;
+  /** Meaningful only when finished_at != 0. */
   exitCode: number;
-  image: ImageSpec | undefined;
+  image:
+    | ImageSpec
+    | undefined;
+  /** Digested reference of the image in use. */
   imageRef: string;
+  /** CamelCase reason; must be "OOMKilled" after a cgroup OOM kill. */
   reason: string;
+  /** Human-readable detail. */
   message: string;
   labels: { [key: string]: string };
+  /** Exactly as given in ContainerConfig. */
   annotations: { [key: string]: string };
   mounts: Mount[];
   logPath: string;
-  resources: ContainerResources | undefined;
+  /** Current resource limits. */
+  resources:
+    | ContainerResources
+    | undefined;
+  /** Node-local image ID; must equal PullImageResponse.image_ref. */
   imageId: string;
-  user: ContainerUser | undefined;
+  user:
+    | ContainerUser
+    | undefined;
+  /** Signal the runtime will actually use to stop it. */
   stopSignal: Signal;
 }
 
@@ -1492,8 +1777,12 @@ export interface ContainerStatus_AnnotationsEntry {
   value: string;
 }
 
+/** Reply to ContainerStatus. */
 export interface ContainerStatusResponse {
-  status: ContainerStatus | undefined;
+  status:
+    | ContainerStatus
+    | undefined;
+  /** Debug data, JSON values; only when verbose. */
   info: { [key: string]: string };
 }
 
@@ -1502,19 +1791,25 @@ export interface ContainerStatusResponse_InfoEntry {
   value: string;
 }
 
+/** Resource limits of a container, per OS. */
 export interface ContainerResources {
   linux: LinuxContainerResources | undefined;
   windows: WindowsContainerResources | undefined;
 }
 
+/** Identity a container's first process started with (may change later if privileged). */
 export interface ContainerUser {
   linux: LinuxContainerUser | undefined;
 }
 
+/** Request to change a container's resource limits. */
 export interface UpdateContainerResourcesRequest {
   containerId: string;
   linux: LinuxContainerResources | undefined;
-  windows: WindowsContainerResources | undefined;
+  windows:
+    | WindowsContainerResources
+    | undefined;
+  /** Extra, possibly experimental, update options. */
   annotations: { [key: string]: string };
 }
 
@@ -1523,93 +1818,135 @@ export interface UpdateContainerResourcesRequest_AnnotationsEntry {
   value: string;
 }
 
+/** Empty reply to UpdateContainerResources. */
 export interface UpdateContainerResourcesResponse {
 }
 
+/** Request to run a command and collect its output. */
 export interface ExecSyncRequest {
   containerId: string;
   cmd: string[];
+  /** Seconds; 0 = no timeout. */
   timeout: bigint;
 }
 
+/** Output and exit code of ExecSync. */
 export interface ExecSyncResponse {
+  /** Capped at 16 MiB; excess is discarded without error. */
   stdout: Buffer;
+  /** Capped at 16 MiB; excess is discarded without error. */
   stderr: Buffer;
   exitCode: number;
 }
 
+/** Request for an exec streaming URL; at least one of stdin/stdout/stderr must be true. */
 export interface ExecRequest {
   containerId: string;
   cmd: string[];
   tty: boolean;
   stdin: boolean;
   stdout: boolean;
+  /** Must be false when tty is true (output is merged into stdout). */
   stderr: boolean;
 }
 
+/** Reply to Exec. */
 export interface ExecResponse {
+  /** Full URL of the streaming server endpoint. */
   url: string;
 }
 
+/** Request for an attach streaming URL; at least one of stdin/stdout/stderr must be true. */
 export interface AttachRequest {
   containerId: string;
   stdin: boolean;
+  /** Must match the container's ContainerConfig.tty. */
   tty: boolean;
   stdout: boolean;
+  /** Must be false when tty is true (output is merged into stdout). */
   stderr: boolean;
 }
 
+/** Reply to Attach. */
 export interface AttachResponse {
+  /** Full URL of the streaming server endpoint. */
   url: string;
 }
 
+/** Request for a port-forward streaming URL. */
 export interface PortForwardRequest {
   podSandboxId: string;
   port: number[];
 }
 
+/** Reply to PortForward. */
 export interface PortForwardResponse {
+  /** Full URL of the streaming server endpoint. */
   url: string;
 }
 
+/** Image list filter. */
 export interface ImageFilter {
   image: ImageSpec | undefined;
 }
 
+/** Request to list images. */
 export interface ListImagesRequest {
   filter: ImageFilter | undefined;
 }
 
+/** An image stored on the node. */
 export interface Image {
+  /** Node-local image ID; must equal PullImageResponse.image_ref. */
   id: string;
   repoTags: string[];
   repoDigests: string[];
+  /** Bytes, must be > 0. */
   size: bigint;
-  uid: Int64Value | undefined;
+  /** Default user ID from the image; exclusive with username. */
+  uid:
+    | Int64Value
+    | undefined;
+  /** Default user name, used when uid is unset. */
   username: string;
-  spec: ImageSpec | undefined;
+  spec:
+    | ImageSpec
+    | undefined;
+  /** Hint: skip in image GC; an explicit RemoveImage must still succeed. */
   pinned: boolean;
 }
 
+/** Reply to ListImages. */
 export interface ListImagesResponse {
   images: Image[];
 }
 
+/** Request to stream images. */
 export interface StreamImagesRequest {
   filter: ImageFilter | undefined;
 }
 
+/** One chunk of the StreamImages result. */
 export interface StreamImagesResponse {
   images: Image[];
 }
 
+/** Request for one image's details. */
 export interface ImageStatusRequest {
-  image: ImageSpec | undefined;
+  image:
+    | ImageSpec
+    | undefined;
+  /** Fill the debug info map in the response. */
   verbose: boolean;
 }
 
+/** Reply to ImageStatus. */
 export interface ImageStatusResponse {
-  image: Image | undefined;
+  /** Unset if the image is not present. */
+  image:
+    | Image
+    | undefined;
+  /** Debug data, JSON values; only when verbose. */
   info: { [key: string]: string };
 }
 
@@ -1618,79 +1955,114 @@ export interface ImageStatusResponse_InfoEntry {
   value: string;
 }
 
+/** Registry credentials; the redacted fields are secrets and must never be logged. */
 export interface AuthConfig {
   username: string;
+  /** Secret. */
   password: string;
+  /** Secret: base64 "user:password". */
   auth: string;
   serverAddress: string;
+  /** Secret: exchanged for a registry access token. */
   identityToken: string;
+  /** Secret: bearer token sent to the registry. */
   registryToken: string;
 }
 
+/** Request to pull an image. */
 export interface PullImageRequest {
   image: ImageSpec | undefined;
-  auth: AuthConfig | undefined;
+  auth:
+    | AuthConfig
+    | undefined;
+  /** Pod the pull is for, if any. */
   sandboxConfig: PodSandboxConfig | undefined;
 }
 
+/** Result of PullImage. */
 export interface PullImageResponse {
+  /** Node-local image ID; must be the same value as Image.id and Container(Status).image_id. */
   imageRef: string;
 }
 
+/** Request to remove an image. */
 export interface RemoveImageRequest {
   image: ImageSpec | undefined;
 }
 
+/** Empty reply to RemoveImage. */
 export interface RemoveImageResponse {
 }
 
+/** Network settings pushed by the kubelet. */
 export interface NetworkConfig {
+  /** Ignore when empty. */
   podCidr: string;
 }
 
+/** Runtime settings pushed by the kubelet. */
 export interface RuntimeConfig {
   networkConfig: NetworkConfig | undefined;
 }
 
+/** Request carrying new runtime settings. */
 export interface UpdateRuntimeConfigRequest {
   runtimeConfig: RuntimeConfig | undefined;
 }
 
+/** Empty reply to UpdateRuntimeConfig. */
 export interface UpdateRuntimeConfigResponse {
 }
 
+/** One runtime condition; RuntimeReady and NetworkReady are required for node readiness. */
 export interface RuntimeCondition {
+  /** e.g. "RuntimeReady", "NetworkReady"; others are informational. */
   type: string;
   status: boolean;
+  /** CamelCase reason for the last change. */
   reason: string;
   message: string;
 }
 
+/** Set of observed runtime conditions. */
 export interface RuntimeStatus {
   conditions: RuntimeCondition[];
 }
 
+/** Request for runtime status. */
 export interface StatusRequest {
+  /** Fill the debug info map in the response. */
   verbose: boolean;
 }
 
+/** Optional features a runtime handler supports. */
 export interface RuntimeHandlerFeatures {
   recursiveReadOnlyMounts: boolean;
+  /** User namespaces plus idmapped mounts. */
   userNamespaces: boolean;
 }
 
+/** A runtime handler (RuntimeClass target) offered by the runtime. */
 export interface RuntimeHandler {
+  /** Unique; "" is the default handler. */
   name: string;
   features: RuntimeHandlerFeatures | undefined;
 }
 
+/** Features of the CRI implementation independent of handler. */
 export interface RuntimeFeatures {
+  /** Supports SupplementalGroupsPolicy and ContainerUser. */
   supplementalGroupsPolicy: boolean;
+  /** User namespace together with host network. */
   userNamespacesHostNetwork: boolean;
 }
 
+/** Reply to Status. */
 export interface StatusResponse {
-  status: RuntimeStatus | undefined;
+  status:
+    | RuntimeStatus
+    | undefined;
+  /** Debug data, JSON values; only when verbose. */
   info: { [key: string]: string };
   runtimeHandlers: RuntimeHandler[];
   features: RuntimeFeatures | undefined;
@@ -1701,50 +2073,73 @@ export interface StatusResponse_InfoEntry {
   value: string;
 }
 
+/** Request for image filesystem usage. */
 export interface ImageFsInfoRequest {
 }
 
+/** Wrapper so that a uint64 can be distinguished from unset. */
 export interface UInt64Value {
   value: bigint;
 }
 
+/** Identifies a filesystem. */
 export interface FilesystemIdentifier {
   mountpoint: string;
 }
 
+/** Usage of a filesystem by images or a container. */
 export interface FilesystemUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  fsId: FilesystemIdentifier | undefined;
-  usedBytes: UInt64Value | undefined;
+  fsId:
+    | FilesystemIdentifier
+    | undefined;
+  /** Bytes used by our data, not the whole filesystem. */
+  usedBytes:
+    | UInt64Value
+    | undefined;
+  /** Inodes used by our data, not the whole filesystem. */
   inodesUsed: UInt64Value | undefined;
 }
 
+/** Usage of a Windows filesystem. */
 export interface WindowsFilesystemUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  fsId: FilesystemIdentifier | undefined;
+  fsId:
+    | FilesystemIdentifier
+    | undefined;
+  /** Bytes used by our data, not the whole filesystem. */
   usedBytes: UInt64Value | undefined;
 }
 
+/** Reply to ImageFsInfo. */
 export interface ImageFsInfoResponse {
   imageFilesystems: FilesystemUsage[];
+  /** Only if containers live on a separate filesystem; else empty. */
   containerFilesystems: FilesystemUsage[];
 }
 
+/** Request for one container's stats. */
 export interface ContainerStatsRequest {
   containerId: string;
 }
 
+/** Reply to ContainerStats. */
 export interface ContainerStatsResponse {
   stats: ContainerStats | undefined;
 }
 
+/** Request for stats of several containers. */
 export interface ListContainerStatsRequest {
   filter: ContainerStatsFilter | undefined;
 }
 
+/** Container stats filter; all set fields must match (AND). */
 export interface ContainerStatsFilter {
   id: string;
   podSandboxId: string;
+  /** Exact-match labels, ANDed. */
   labelSelector: { [key: string]: string };
 }
 
@@ -1753,22 +2148,27 @@ export interface ContainerStatsFilter_LabelSelectorEntry {
   value: string;
 }
 
+/** Reply to ListContainerStats. */
 export interface ListContainerStatsResponse {
   stats: ContainerStats[];
 }
 
+/** Request to stream container stats. */
 export interface StreamContainerStatsRequest {
   filter: ContainerStatsFilter | undefined;
 }
 
+/** One chunk of the StreamContainerStats result. */
 export interface StreamContainerStatsResponse {
   containerStats: ContainerStats[];
 }
 
+/** Identifying data attached to container stats. */
 export interface ContainerAttributes {
   id: string;
   metadata: ContainerMetadata | undefined;
   labels: { [key: string]: string };
+  /** Unmodified from the container config. */
   annotations: { [key: string]: string };
 }
 
@@ -1782,6 +2182,7 @@ export interface ContainerAttributes_AnnotationsEntry {
   value: string;
 }
 
+/** Usage stats of a Linux container. */
 export interface ContainerStats {
   attributes: ContainerAttributes | undefined;
   cpu: CpuUsage | undefined;
@@ -1791,6 +2192,7 @@ export interface ContainerStats {
   io: IoUsage | undefined;
 }
 
+/** Usage stats of a Windows container. */
 export interface WindowsContainerStats {
   attributes: ContainerAttributes | undefined;
   cpu: WindowsCpuUsage | undefined;
@@ -1798,151 +2200,245 @@ export interface WindowsContainerStats {
   writableLayer: WindowsFilesystemUsage | undefined;
 }
 
+/** Pressure stall information for one resource. */
 export interface PsiStats {
-  Full: PsiData | undefined;
+  /** All non-idle tasks stalled at once. */
+  Full:
+    | PsiData
+    | undefined;
+  /** At least one task stalled. */
   Some: PsiData | undefined;
 }
 
+/** Pressure stall figures. */
 export interface PsiData {
+  /** Cumulative stall time, nanoseconds. */
   Total: bigint;
+  /** Percent stalled over the last 10 s. */
   Avg10: number;
+  /** Percent stalled over the last 60 s. */
   Avg60: number;
+  /** Percent stalled over the last 300 s. */
   Avg300: number;
 }
 
+/** CPU usage sample. */
 export interface CpuUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  usageCoreNanoSeconds: UInt64Value | undefined;
+  /** Cumulative CPU time over all cores, nanoseconds. */
+  usageCoreNanoSeconds:
+    | UInt64Value
+    | undefined;
+  /** Average rate over the sample window, in nano-cores (1e9 = one full core). */
   usageNanoCores: UInt64Value | undefined;
   psi: PsiStats | undefined;
 }
 
+/** CPU usage sample on Windows. */
 export interface WindowsCpuUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  usageCoreNanoSeconds: UInt64Value | undefined;
+  /** Cumulative CPU time over all cores, nanoseconds. */
+  usageCoreNanoSeconds:
+    | UInt64Value
+    | undefined;
+  /** Average rate over the sample window, in nano-cores. */
   usageNanoCores: UInt64Value | undefined;
 }
 
+/** Memory usage sample (bytes unless noted). */
 export interface MemoryUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  workingSetBytes: UInt64Value | undefined;
-  availableBytes: UInt64Value | undefined;
-  usageBytes: UInt64Value | undefined;
-  rssBytes: UInt64Value | undefined;
-  pageFaults: UInt64Value | undefined;
+  workingSetBytes:
+    | UInt64Value
+    | undefined;
+  /** Limit minus working set. */
+  availableBytes:
+    | UInt64Value
+    | undefined;
+  /** All memory in use, including cold pages. */
+  usageBytes:
+    | UInt64Value
+    | undefined;
+  /** Anonymous + swap cache (incl. THP). */
+  rssBytes:
+    | UInt64Value
+    | undefined;
+  /** Cumulative minor faults (count). */
+  pageFaults:
+    | UInt64Value
+    | undefined;
+  /** Cumulative major faults (count). */
   majorPageFaults: UInt64Value | undefined;
   psi: PsiStats | undefined;
 }
 
+/** IO pressure sample. */
 export interface IoUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
   psi: PsiStats | undefined;
 }
 
+/** Swap usage sample. */
 export interface SwapUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
+  /** Swap limit minus swap used. */
   swapAvailableBytes: UInt64Value | undefined;
   swapUsageBytes: UInt64Value | undefined;
 }
 
+/** Memory usage sample on Windows (bytes unless noted). */
 export interface WindowsMemoryUsage {
+  /** Nanoseconds, must be > 0. */
   timestamp: bigint;
-  workingSetBytes: UInt64Value | undefined;
-  availableBytes: UInt64Value | undefined;
-  pageFaults: UInt64Value | undefined;
+  workingSetBytes:
+    | UInt64Value
+    | undefined;
+  /** Limit minus commit_memory_bytes. */
+  availableBytes:
+    | UInt64Value
+    | undefined;
+  /** Cumulative count. */
+  pageFaults:
+    | UInt64Value
+    | undefined;
+  /** Physical plus virtual memory committed. */
   commitMemoryBytes: UInt64Value | undefined;
 }
 
+/** Request to reopen a container's log file. */
 export interface ReopenContainerLogRequest {
   containerId: string;
 }
 
+/** Empty reply to ReopenContainerLog. */
 export interface ReopenContainerLogResponse {
 }
 
+/** Request to checkpoint a container. */
 export interface CheckpointContainerRequest {
   containerId: string;
+  /** Where to write the checkpoint archive. */
   location: string;
+  /** Seconds; 0 = runtime default. */
   timeout: bigint;
 }
 
+/** Empty reply to CheckpointContainer. */
 export interface CheckpointContainerResponse {
 }
 
+/** Request to subscribe to container events. */
 export interface GetEventsRequest {
 }
 
+/** One container lifecycle event. */
 export interface ContainerEventResponse {
   containerId: string;
   containerEventType: ContainerEventType;
+  /** Nanoseconds; when the event happened. */
   createdAt: bigint;
-  podSandboxStatus: PodSandboxStatus | undefined;
+  /** Status of the owning sandbox. */
+  podSandboxStatus:
+    | PodSandboxStatus
+    | undefined;
+  /** Statuses of the sandbox's containers. */
   containersStatuses: ContainerStatus[];
 }
 
+/** Request for metric descriptors. */
 export interface ListMetricDescriptorsRequest {
 }
 
+/** Reply to ListMetricDescriptors. */
 export interface ListMetricDescriptorsResponse {
   descriptors: MetricDescriptor[];
 }
 
+/** Describes one metric: name, help text and label keys. */
 export interface MetricDescriptor {
+  /** Unique key that Metric.name refers to. */
   name: string;
   help: string;
+  /** Order must match Metric.label_values. */
   labelKeys: string[];
 }
 
+/** Request for current pod sandbox metrics. */
 export interface ListPodSandboxMetricsRequest {
 }
 
+/** Reply to ListPodSandboxMetrics. */
 export interface ListPodSandboxMetricsResponse {
   podMetrics: PodSandboxMetrics[];
 }
 
+/** Request to stream pod sandbox metrics. */
 export interface StreamPodSandboxMetricsRequest {
 }
 
+/** One chunk of the StreamPodSandboxMetrics result. */
 export interface StreamPodSandboxMetricsResponse {
   podSandboxMetrics: PodSandboxMetrics[];
 }
 
+/** Metrics of one sandbox and its containers. */
 export interface PodSandboxMetrics {
   podSandboxId: string;
   metrics: Metric[];
   containerMetrics: ContainerMetrics[];
 }
 
+/** Metrics of one container. */
 export interface ContainerMetrics {
   containerId: string;
   metrics: Metric[];
 }
 
+/** One metric sample. */
 export interface Metric {
+  /** Must match a MetricDescriptor.name, else ignored. */
   name: string;
+  /** 0 if collected live; else nanoseconds when cached. */
   timestamp: bigint;
   metricType: MetricType;
+  /** Same order and length as the descriptor's label_keys. */
   labelValues: string[];
   value: UInt64Value | undefined;
 }
 
+/** Request for the runtime's own configuration. */
 export interface RuntimeConfigRequest {
 }
 
+/** Reply to RuntimeConfig. */
 export interface RuntimeConfigResponse {
+  /** Handler-independent Linux settings. */
   linux: LinuxRuntimeConfiguration | undefined;
 }
 
+/** Linux settings the runtime imposes on the kubelet. */
 export interface LinuxRuntimeConfiguration {
+  /** Must not change while kubelet or pods are running. */
   cgroupDriver: CgroupDriver;
 }
 
+/** Request to update pod-level resources of a sandbox. */
 export interface UpdatePodSandboxResourcesRequest {
   podSandboxId: string;
-  overhead: LinuxContainerResources | undefined;
+  /** Extra resources charged to the sandbox itself. */
+  overhead:
+    | LinuxContainerResources
+    | undefined;
+  /** Sum of the containers' resources. */
   resources: LinuxContainerResources | undefined;
 }
 
+/** Empty reply to UpdatePodSandboxResources. */
 export interface UpdatePodSandboxResourcesResponse {
 }
 
@@ -23102,8 +23598,10 @@ export const UpdatePodSandboxResourcesResponse: MessageFns<UpdatePodSandboxResou
   },
 };
 
+/** Pod sandbox and container lifecycle, exec/attach, stats and runtime status. */
 export type RuntimeServiceService = typeof RuntimeServiceService;
 export const RuntimeServiceService = {
+  /** Reports the runtime's name and version plus the CRI API version it speaks. */
   version: {
     path: "/runtime.v1.RuntimeService/Version" as const,
     requestStream: false as const,
@@ -23113,6 +23611,7 @@ export const RuntimeServiceService = {
     responseSerialize: (value: VersionResponse): Buffer => Buffer.from(VersionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VersionResponse => VersionResponse.decode(value),
   },
+  /** Creates and starts a pod sandbox; on success it must already be SANDBOX_READY. */
   runPodSandbox: {
     path: "/runtime.v1.RuntimeService/RunPodSandbox" as const,
     requestStream: false as const,
@@ -23123,6 +23622,7 @@ export const RuntimeServiceService = {
       Buffer.from(RunPodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RunPodSandboxResponse => RunPodSandboxResponse.decode(value),
   },
+  /** Kills all processes/containers in the sandbox and frees its network; idempotent, may be called many times. */
   stopPodSandbox: {
     path: "/runtime.v1.RuntimeService/StopPodSandbox" as const,
     requestStream: false as const,
@@ -23134,6 +23634,7 @@ export const RuntimeServiceService = {
       Buffer.from(StopPodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopPodSandboxResponse => StopPodSandboxResponse.decode(value),
   },
+  /** Deletes the sandbox, force-removing any containers in it; idempotent (no error if already gone). */
   removePodSandbox: {
     path: "/runtime.v1.RuntimeService/RemovePodSandbox" as const,
     requestStream: false as const,
@@ -23145,6 +23646,7 @@ export const RuntimeServiceService = {
       Buffer.from(RemovePodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemovePodSandboxResponse => RemovePodSandboxResponse.decode(value),
   },
+  /** Returns the sandbox's status; NOT_FOUND if the sandbox does not exist. */
   podSandboxStatus: {
     path: "/runtime.v1.RuntimeService/PodSandboxStatus" as const,
     requestStream: false as const,
@@ -23156,6 +23658,7 @@ export const RuntimeServiceService = {
       Buffer.from(PodSandboxStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PodSandboxStatusResponse => PodSandboxStatusResponse.decode(value),
   },
+  /** Lists sandboxes matching the (optional) filter. */
   listPodSandbox: {
     path: "/runtime.v1.RuntimeService/ListPodSandbox" as const,
     requestStream: false as const,
@@ -23167,6 +23670,7 @@ export const RuntimeServiceService = {
       Buffer.from(ListPodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPodSandboxResponse => ListPodSandboxResponse.decode(value),
   },
+  /** Chunked ListPodSandbox (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxes: {
     path: "/runtime.v1.RuntimeService/StreamPodSandboxes" as const,
     requestStream: false as const,
@@ -23178,6 +23682,7 @@ export const RuntimeServiceService = {
       Buffer.from(StreamPodSandboxesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamPodSandboxesResponse => StreamPodSandboxesResponse.decode(value),
   },
+  /** Creates (but does not start) a container inside an existing sandbox. */
   createContainer: {
     path: "/runtime.v1.RuntimeService/CreateContainer" as const,
     requestStream: false as const,
@@ -23189,6 +23694,7 @@ export const RuntimeServiceService = {
       Buffer.from(CreateContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateContainerResponse => CreateContainerResponse.decode(value),
   },
+  /** Starts a previously created container. */
   startContainer: {
     path: "/runtime.v1.RuntimeService/StartContainer" as const,
     requestStream: false as const,
@@ -23200,6 +23706,7 @@ export const RuntimeServiceService = {
       Buffer.from(StartContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StartContainerResponse => StartContainerResponse.decode(value),
   },
+  /** Stops a container, killing it once the grace timeout elapses; idempotent (no error if already stopped). */
   stopContainer: {
     path: "/runtime.v1.RuntimeService/StopContainer" as const,
     requestStream: false as const,
@@ -23210,6 +23717,7 @@ export const RuntimeServiceService = {
       Buffer.from(StopContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopContainerResponse => StopContainerResponse.decode(value),
   },
+  /** Deletes a container, forcing it down if still running; idempotent (no error if already gone). */
   removeContainer: {
     path: "/runtime.v1.RuntimeService/RemoveContainer" as const,
     requestStream: false as const,
@@ -23221,6 +23729,7 @@ export const RuntimeServiceService = {
       Buffer.from(RemoveContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveContainerResponse => RemoveContainerResponse.decode(value),
   },
+  /** Lists containers matching the (optional) filter. */
   listContainers: {
     path: "/runtime.v1.RuntimeService/ListContainers" as const,
     requestStream: false as const,
@@ -23232,6 +23741,7 @@ export const RuntimeServiceService = {
       Buffer.from(ListContainersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListContainersResponse => ListContainersResponse.decode(value),
   },
+  /** Chunked ListContainers (see conventions above): no duplicates, end with EOF. */
   streamContainers: {
     path: "/runtime.v1.RuntimeService/StreamContainers" as const,
     requestStream: false as const,
@@ -23243,6 +23753,7 @@ export const RuntimeServiceService = {
       Buffer.from(StreamContainersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamContainersResponse => StreamContainersResponse.decode(value),
   },
+  /** Returns one container's status; NOT_FOUND if the container does not exist. */
   containerStatus: {
     path: "/runtime.v1.RuntimeService/ContainerStatus" as const,
     requestStream: false as const,
@@ -23254,6 +23765,7 @@ export const RuntimeServiceService = {
       Buffer.from(ContainerStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerStatusResponse => ContainerStatusResponse.decode(value),
   },
+  /** Applies new resource limits synchronously; must fail if they cannot be applied all-or-nothing. */
   updateContainerResources: {
     path: "/runtime.v1.RuntimeService/UpdateContainerResources" as const,
     requestStream: false as const,
@@ -23267,6 +23779,7 @@ export const RuntimeServiceService = {
     responseDeserialize: (value: Buffer): UpdateContainerResourcesResponse =>
       UpdateContainerResourcesResponse.decode(value),
   },
+  /** Reopens the container's log file (after rotation); if it errors for a stopped container it must not create a new file. */
   reopenContainerLog: {
     path: "/runtime.v1.RuntimeService/ReopenContainerLog" as const,
     requestStream: false as const,
@@ -23278,6 +23791,7 @@ export const RuntimeServiceService = {
       Buffer.from(ReopenContainerLogResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReopenContainerLogResponse => ReopenContainerLogResponse.decode(value),
   },
+  /** Runs a command in a container and waits for it; return DEADLINE_EXCEEDED if the timeout is hit. */
   execSync: {
     path: "/runtime.v1.RuntimeService/ExecSync" as const,
     requestStream: false as const,
@@ -23287,6 +23801,7 @@ export const RuntimeServiceService = {
     responseSerialize: (value: ExecSyncResponse): Buffer => Buffer.from(ExecSyncResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecSyncResponse => ExecSyncResponse.decode(value),
   },
+  /** Returns a streaming-server URL through which the client runs an interactive command. */
   exec: {
     path: "/runtime.v1.RuntimeService/Exec" as const,
     requestStream: false as const,
@@ -23296,6 +23811,7 @@ export const RuntimeServiceService = {
     responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
   },
+  /** Returns a streaming-server URL for attaching to a running container's main process. */
   attach: {
     path: "/runtime.v1.RuntimeService/Attach" as const,
     requestStream: false as const,
@@ -23305,6 +23821,7 @@ export const RuntimeServiceService = {
     responseSerialize: (value: AttachResponse): Buffer => Buffer.from(AttachResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AttachResponse => AttachResponse.decode(value),
   },
+  /** Returns a streaming-server URL for forwarding ports into the sandbox's network. */
   portForward: {
     path: "/runtime.v1.RuntimeService/PortForward" as const,
     requestStream: false as const,
@@ -23314,6 +23831,7 @@ export const RuntimeServiceService = {
     responseSerialize: (value: PortForwardResponse): Buffer => Buffer.from(PortForwardResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PortForwardResponse => PortForwardResponse.decode(value),
   },
+  /** Returns usage stats of one container; NOT_FOUND if it does not exist. */
   containerStats: {
     path: "/runtime.v1.RuntimeService/ContainerStats" as const,
     requestStream: false as const,
@@ -23325,6 +23843,7 @@ export const RuntimeServiceService = {
       Buffer.from(ContainerStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerStatsResponse => ContainerStatsResponse.decode(value),
   },
+  /** Returns usage stats of all running containers matching the filter. */
   listContainerStats: {
     path: "/runtime.v1.RuntimeService/ListContainerStats" as const,
     requestStream: false as const,
@@ -23336,6 +23855,7 @@ export const RuntimeServiceService = {
       Buffer.from(ListContainerStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListContainerStatsResponse => ListContainerStatsResponse.decode(value),
   },
+  /** Chunked ListContainerStats (see conventions above): no duplicates, end with EOF. */
   streamContainerStats: {
     path: "/runtime.v1.RuntimeService/StreamContainerStats" as const,
     requestStream: false as const,
@@ -23347,6 +23867,7 @@ export const RuntimeServiceService = {
       Buffer.from(StreamContainerStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamContainerStatsResponse => StreamContainerStatsResponse.decode(value),
   },
+  /** Returns usage stats of one sandbox; NOT_FOUND if it does not exist. */
   podSandboxStats: {
     path: "/runtime.v1.RuntimeService/PodSandboxStats" as const,
     requestStream: false as const,
@@ -23358,6 +23879,7 @@ export const RuntimeServiceService = {
       Buffer.from(PodSandboxStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PodSandboxStatsResponse => PodSandboxStatsResponse.decode(value),
   },
+  /** Returns usage stats of sandboxes matching the filter. */
   listPodSandboxStats: {
     path: "/runtime.v1.RuntimeService/ListPodSandboxStats" as const,
     requestStream: false as const,
@@ -23369,6 +23891,7 @@ export const RuntimeServiceService = {
       Buffer.from(ListPodSandboxStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPodSandboxStatsResponse => ListPodSandboxStatsResponse.decode(value),
   },
+  /** Chunked ListPodSandboxStats (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxStats: {
     path: "/runtime.v1.RuntimeService/StreamPodSandboxStats" as const,
     requestStream: false as const,
@@ -23380,6 +23903,7 @@ export const RuntimeServiceService = {
       Buffer.from(StreamPodSandboxStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamPodSandboxStatsResponse => StreamPodSandboxStatsResponse.decode(value),
   },
+  /** Kubelet pushes configuration (currently the pod CIDR) down to the runtime. */
   updateRuntimeConfig: {
     path: "/runtime.v1.RuntimeService/UpdateRuntimeConfig" as const,
     requestStream: false as const,
@@ -23391,6 +23915,7 @@ export const RuntimeServiceService = {
       Buffer.from(UpdateRuntimeConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateRuntimeConfigResponse => UpdateRuntimeConfigResponse.decode(value),
   },
+  /** Reports runtime conditions (RuntimeReady, NetworkReady), handlers and features. */
   status: {
     path: "/runtime.v1.RuntimeService/Status" as const,
     requestStream: false as const,
@@ -23400,6 +23925,7 @@ export const RuntimeServiceService = {
     responseSerialize: (value: StatusResponse): Buffer => Buffer.from(StatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatusResponse => StatusResponse.decode(value),
   },
+  /** Writes a checkpoint archive of a running container to the requested location. */
   checkpointContainer: {
     path: "/runtime.v1.RuntimeService/CheckpointContainer" as const,
     requestStream: false as const,
@@ -23411,6 +23937,7 @@ export const RuntimeServiceService = {
       Buffer.from(CheckpointContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckpointContainerResponse => CheckpointContainerResponse.decode(value),
   },
+  /** Long-lived server stream of container lifecycle events (used for evented PLEG). */
   getContainerEvents: {
     path: "/runtime.v1.RuntimeService/GetContainerEvents" as const,
     requestStream: false as const,
@@ -23421,6 +23948,7 @@ export const RuntimeServiceService = {
       Buffer.from(ContainerEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerEventResponse => ContainerEventResponse.decode(value),
   },
+  /** Describes every metric ListPodSandboxMetrics may emit; must stay fixed while runtime and kubelet run. */
   listMetricDescriptors: {
     path: "/runtime.v1.RuntimeService/ListMetricDescriptors" as const,
     requestStream: false as const,
@@ -23432,6 +23960,7 @@ export const RuntimeServiceService = {
       Buffer.from(ListMetricDescriptorsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMetricDescriptorsResponse => ListMetricDescriptorsResponse.decode(value),
   },
+  /** Returns current metric samples per sandbox and container; names not described earlier are dropped. */
   listPodSandboxMetrics: {
     path: "/runtime.v1.RuntimeService/ListPodSandboxMetrics" as const,
     requestStream: false as const,
@@ -23443,6 +23972,7 @@ export const RuntimeServiceService = {
       Buffer.from(ListPodSandboxMetricsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPodSandboxMetricsResponse => ListPodSandboxMetricsResponse.decode(value),
   },
+  /** Chunked ListPodSandboxMetrics (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxMetrics: {
     path: "/runtime.v1.RuntimeService/StreamPodSandboxMetrics" as const,
     requestStream: false as const,
@@ -23455,6 +23985,7 @@ export const RuntimeServiceService = {
     responseDeserialize: (value: Buffer): StreamPodSandboxMetricsResponse =>
       StreamPodSandboxMetricsResponse.decode(value),
   },
+  /** Runtime tells the kubelet its settings (e.g. cgroup driver); read once at kubelet start, so keep them static. */
   runtimeConfig: {
     path: "/runtime.v1.RuntimeService/RuntimeConfig" as const,
     requestStream: false as const,
@@ -23465,6 +23996,7 @@ export const RuntimeServiceService = {
       Buffer.from(RuntimeConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RuntimeConfigResponse => RuntimeConfigResponse.decode(value),
   },
+  /** Informs the runtime of new pod-level resources after the kubelet resized pod cgroups; best effort. */
   updatePodSandboxResources: {
     path: "/runtime.v1.RuntimeService/UpdatePodSandboxResources" as const,
     requestStream: false as const,
@@ -23481,44 +24013,80 @@ export const RuntimeServiceService = {
 } as const;
 
 export interface RuntimeServiceServer extends UntypedServiceImplementation {
+  /** Reports the runtime's name and version plus the CRI API version it speaks. */
   version: handleUnaryCall<VersionRequest, VersionResponse>;
+  /** Creates and starts a pod sandbox; on success it must already be SANDBOX_READY. */
   runPodSandbox: handleUnaryCall<RunPodSandboxRequest, RunPodSandboxResponse>;
+  /** Kills all processes/containers in the sandbox and frees its network; idempotent, may be called many times. */
   stopPodSandbox: handleUnaryCall<StopPodSandboxRequest, StopPodSandboxResponse>;
+  /** Deletes the sandbox, force-removing any containers in it; idempotent (no error if already gone). */
   removePodSandbox: handleUnaryCall<RemovePodSandboxRequest, RemovePodSandboxResponse>;
+  /** Returns the sandbox's status; NOT_FOUND if the sandbox does not exist. */
   podSandboxStatus: handleUnaryCall<PodSandboxStatusRequest, PodSandboxStatusResponse>;
+  /** Lists sandboxes matching the (optional) filter. */
   listPodSandbox: handleUnaryCall<ListPodSandboxRequest, ListPodSandboxResponse>;
+  /** Chunked ListPodSandbox (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxes: handleServerStreamingCall<StreamPodSandboxesRequest, StreamPodSandboxesResponse>;
+  /** Creates (but does not start) a container inside an existing sandbox. */
   createContainer: handleUnaryCall<CreateContainerRequest, CreateContainerResponse>;
+  /** Starts a previously created container. */
   startContainer: handleUnaryCall<StartContainerRequest, StartContainerResponse>;
+  /** Stops a container, killing it once the grace timeout elapses; idempotent (no error if already stopped). */
   stopContainer: handleUnaryCall<StopContainerRequest, StopContainerResponse>;
+  /** Deletes a container, forcing it down if still running; idempotent (no error if already gone). */
   removeContainer: handleUnaryCall<RemoveContainerRequest, RemoveContainerResponse>;
+  /** Lists containers matching the (optional) filter. */
   listContainers: handleUnaryCall<ListContainersRequest, ListContainersResponse>;
+  /** Chunked ListContainers (see conventions above): no duplicates, end with EOF. */
   streamContainers: handleServerStreamingCall<StreamContainersRequest, StreamContainersResponse>;
+  /** Returns one container's status; NOT_FOUND if the container does not exist. */
   containerStatus: handleUnaryCall<ContainerStatusRequest, ContainerStatusResponse>;
+  /** Applies new resource limits synchronously; must fail if they cannot be applied all-or-nothing. */
   updateContainerResources: handleUnaryCall<UpdateContainerResourcesRequest, UpdateContainerResourcesResponse>;
+  /** Reopens the container's log file (after rotation); if it errors for a stopped container it must not create a new file. */
   reopenContainerLog: handleUnaryCall<ReopenContainerLogRequest, ReopenContainerLogResponse>;
+  /** Runs a command in a container and waits for it; return DEADLINE_EXCEEDED if the timeout is hit. */
   execSync: handleUnaryCall<ExecSyncRequest, ExecSyncResponse>;
+  /** Returns a streaming-server URL through which the client runs an interactive command. */
   exec: handleUnaryCall<ExecRequest, ExecResponse>;
+  /** Returns a streaming-server URL for attaching to a running container's main process. */
   attach: handleUnaryCall<AttachRequest, AttachResponse>;
+  /** Returns a streaming-server URL for forwarding ports into the sandbox's network. */
   portForward: handleUnaryCall<PortForwardRequest, PortForwardResponse>;
+  /** Returns usage stats of one container; NOT_FOUND if it does not exist. */
   containerStats: handleUnaryCall<ContainerStatsRequest, ContainerStatsResponse>;
+  /** Returns usage stats of all running containers matching the filter. */
   listContainerStats: handleUnaryCall<ListContainerStatsRequest, ListContainerStatsResponse>;
+  /** Chunked ListContainerStats (see conventions above): no duplicates, end with EOF. */
   streamContainerStats: handleServerStreamingCall<StreamContainerStatsRequest, StreamContainerStatsResponse>;
+  /** Returns usage stats of one sandbox; NOT_FOUND if it does not exist. */
   podSandboxStats: handleUnaryCall<PodSandboxStatsRequest, PodSandboxStatsResponse>;
+  /** Returns usage stats of sandboxes matching the filter. */
   listPodSandboxStats: handleUnaryCall<ListPodSandboxStatsRequest, ListPodSandboxStatsResponse>;
+  /** Chunked ListPodSandboxStats (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxStats: handleServerStreamingCall<StreamPodSandboxStatsRequest, StreamPodSandboxStatsResponse>;
+  /** Kubelet pushes configuration (currently the pod CIDR) down to the runtime. */
   updateRuntimeConfig: handleUnaryCall<UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse>;
+  /** Reports runtime conditions (RuntimeReady, NetworkReady), handlers and features. */
   status: handleUnaryCall<StatusRequest, StatusResponse>;
+  /** Writes a checkpoint archive of a running container to the requested location. */
   checkpointContainer: handleUnaryCall<CheckpointContainerRequest, CheckpointContainerResponse>;
+  /** Long-lived server stream of container lifecycle events (used for evented PLEG). */
   getContainerEvents: handleServerStreamingCall<GetEventsRequest, ContainerEventResponse>;
+  /** Describes every metric ListPodSandboxMetrics may emit; must stay fixed while runtime and kubelet run. */
   listMetricDescriptors: handleUnaryCall<ListMetricDescriptorsRequest, ListMetricDescriptorsResponse>;
+  /** Returns current metric samples per sandbox and container; names not described earlier are dropped. */
   listPodSandboxMetrics: handleUnaryCall<ListPodSandboxMetricsRequest, ListPodSandboxMetricsResponse>;
+  /** Chunked ListPodSandboxMetrics (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxMetrics: handleServerStreamingCall<StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse>;
+  /** Runtime tells the kubelet its settings (e.g. cgroup driver); read once at kubelet start, so keep them static. */
   runtimeConfig: handleUnaryCall<RuntimeConfigRequest, RuntimeConfigResponse>;
+  /** Informs the runtime of new pod-level resources after the kubelet resized pod cgroups; best effort. */
   updatePodSandboxResources: handleUnaryCall<UpdatePodSandboxResourcesRequest, UpdatePodSandboxResourcesResponse>;
 }
 
 export interface RuntimeServiceClient extends Client {
+  /** Reports the runtime's name and version plus the CRI API version it speaks. */
   version(
     request: VersionRequest,
     callback: (error: ServiceError | null, response: VersionResponse) => void,
@@ -23534,6 +24102,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VersionResponse) => void,
   ): ClientUnaryCall;
+  /** Creates and starts a pod sandbox; on success it must already be SANDBOX_READY. */
   runPodSandbox(
     request: RunPodSandboxRequest,
     callback: (error: ServiceError | null, response: RunPodSandboxResponse) => void,
@@ -23549,6 +24118,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RunPodSandboxResponse) => void,
   ): ClientUnaryCall;
+  /** Kills all processes/containers in the sandbox and frees its network; idempotent, may be called many times. */
   stopPodSandbox(
     request: StopPodSandboxRequest,
     callback: (error: ServiceError | null, response: StopPodSandboxResponse) => void,
@@ -23564,6 +24134,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StopPodSandboxResponse) => void,
   ): ClientUnaryCall;
+  /** Deletes the sandbox, force-removing any containers in it; idempotent (no error if already gone). */
   removePodSandbox(
     request: RemovePodSandboxRequest,
     callback: (error: ServiceError | null, response: RemovePodSandboxResponse) => void,
@@ -23579,6 +24150,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemovePodSandboxResponse) => void,
   ): ClientUnaryCall;
+  /** Returns the sandbox's status; NOT_FOUND if the sandbox does not exist. */
   podSandboxStatus(
     request: PodSandboxStatusRequest,
     callback: (error: ServiceError | null, response: PodSandboxStatusResponse) => void,
@@ -23594,6 +24166,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PodSandboxStatusResponse) => void,
   ): ClientUnaryCall;
+  /** Lists sandboxes matching the (optional) filter. */
   listPodSandbox(
     request: ListPodSandboxRequest,
     callback: (error: ServiceError | null, response: ListPodSandboxResponse) => void,
@@ -23609,6 +24182,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListPodSandboxResponse) => void,
   ): ClientUnaryCall;
+  /** Chunked ListPodSandbox (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxes(
     request: StreamPodSandboxesRequest,
     options?: Partial<CallOptions>,
@@ -23618,6 +24192,7 @@ export interface RuntimeServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamPodSandboxesResponse>;
+  /** Creates (but does not start) a container inside an existing sandbox. */
   createContainer(
     request: CreateContainerRequest,
     callback: (error: ServiceError | null, response: CreateContainerResponse) => void,
@@ -23633,6 +24208,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateContainerResponse) => void,
   ): ClientUnaryCall;
+  /** Starts a previously created container. */
   startContainer(
     request: StartContainerRequest,
     callback: (error: ServiceError | null, response: StartContainerResponse) => void,
@@ -23648,6 +24224,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StartContainerResponse) => void,
   ): ClientUnaryCall;
+  /** Stops a container, killing it once the grace timeout elapses; idempotent (no error if already stopped). */
   stopContainer(
     request: StopContainerRequest,
     callback: (error: ServiceError | null, response: StopContainerResponse) => void,
@@ -23663,6 +24240,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StopContainerResponse) => void,
   ): ClientUnaryCall;
+  /** Deletes a container, forcing it down if still running; idempotent (no error if already gone). */
   removeContainer(
     request: RemoveContainerRequest,
     callback: (error: ServiceError | null, response: RemoveContainerResponse) => void,
@@ -23678,6 +24256,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveContainerResponse) => void,
   ): ClientUnaryCall;
+  /** Lists containers matching the (optional) filter. */
   listContainers(
     request: ListContainersRequest,
     callback: (error: ServiceError | null, response: ListContainersResponse) => void,
@@ -23693,6 +24272,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListContainersResponse) => void,
   ): ClientUnaryCall;
+  /** Chunked ListContainers (see conventions above): no duplicates, end with EOF. */
   streamContainers(
     request: StreamContainersRequest,
     options?: Partial<CallOptions>,
@@ -23702,6 +24282,7 @@ export interface RuntimeServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamContainersResponse>;
+  /** Returns one container's status; NOT_FOUND if the container does not exist. */
   containerStatus(
     request: ContainerStatusRequest,
     callback: (error: ServiceError | null, response: ContainerStatusResponse) => void,
@@ -23717,6 +24298,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ContainerStatusResponse) => void,
   ): ClientUnaryCall;
+  /** Applies new resource limits synchronously; must fail if they cannot be applied all-or-nothing. */
   updateContainerResources(
     request: UpdateContainerResourcesRequest,
     callback: (error: ServiceError | null, response: UpdateContainerResourcesResponse) => void,
@@ -23732,6 +24314,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateContainerResourcesResponse) => void,
   ): ClientUnaryCall;
+  /** Reopens the container's log file (after rotation); if it errors for a stopped container it must not create a new file. */
   reopenContainerLog(
     request: ReopenContainerLogRequest,
     callback: (error: ServiceError | null, response: ReopenContainerLogResponse) => void,
@@ -23747,6 +24330,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReopenContainerLogResponse) => void,
   ): ClientUnaryCall;
+  /** Runs a command in a container and waits for it; return DEADLINE_EXCEEDED if the timeout is hit. */
   execSync(
     request: ExecSyncRequest,
     callback: (error: ServiceError | null, response: ExecSyncResponse) => void,
@@ -23762,6 +24346,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExecSyncResponse) => void,
   ): ClientUnaryCall;
+  /** Returns a streaming-server URL through which the client runs an interactive command. */
   exec(request: ExecRequest, callback: (error: ServiceError | null, response: ExecResponse) => void): ClientUnaryCall;
   exec(
     request: ExecRequest,
@@ -23774,6 +24359,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExecResponse) => void,
   ): ClientUnaryCall;
+  /** Returns a streaming-server URL for attaching to a running container's main process. */
   attach(
     request: AttachRequest,
     callback: (error: ServiceError | null, response: AttachResponse) => void,
@@ -23789,6 +24375,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AttachResponse) => void,
   ): ClientUnaryCall;
+  /** Returns a streaming-server URL for forwarding ports into the sandbox's network. */
   portForward(
     request: PortForwardRequest,
     callback: (error: ServiceError | null, response: PortForwardResponse) => void,
@@ -23804,6 +24391,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PortForwardResponse) => void,
   ): ClientUnaryCall;
+  /** Returns usage stats of one container; NOT_FOUND if it does not exist. */
   containerStats(
     request: ContainerStatsRequest,
     callback: (error: ServiceError | null, response: ContainerStatsResponse) => void,
@@ -23819,6 +24407,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ContainerStatsResponse) => void,
   ): ClientUnaryCall;
+  /** Returns usage stats of all running containers matching the filter. */
   listContainerStats(
     request: ListContainerStatsRequest,
     callback: (error: ServiceError | null, response: ListContainerStatsResponse) => void,
@@ -23834,6 +24423,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListContainerStatsResponse) => void,
   ): ClientUnaryCall;
+  /** Chunked ListContainerStats (see conventions above): no duplicates, end with EOF. */
   streamContainerStats(
     request: StreamContainerStatsRequest,
     options?: Partial<CallOptions>,
@@ -23843,6 +24433,7 @@ export interface RuntimeServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamContainerStatsResponse>;
+  /** Returns usage stats of one sandbox; NOT_FOUND if it does not exist. */
   podSandboxStats(
     request: PodSandboxStatsRequest,
     callback: (error: ServiceError | null, response: PodSandboxStatsResponse) => void,
@@ -23858,6 +24449,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PodSandboxStatsResponse) => void,
   ): ClientUnaryCall;
+  /** Returns usage stats of sandboxes matching the filter. */
   listPodSandboxStats(
     request: ListPodSandboxStatsRequest,
     callback: (error: ServiceError | null, response: ListPodSandboxStatsResponse) => void,
@@ -23873,6 +24465,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListPodSandboxStatsResponse) => void,
   ): ClientUnaryCall;
+  /** Chunked ListPodSandboxStats (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxStats(
     request: StreamPodSandboxStatsRequest,
     options?: Partial<CallOptions>,
@@ -23882,6 +24475,7 @@ export interface RuntimeServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamPodSandboxStatsResponse>;
+  /** Kubelet pushes configuration (currently the pod CIDR) down to the runtime. */
   updateRuntimeConfig(
     request: UpdateRuntimeConfigRequest,
     callback: (error: ServiceError | null, response: UpdateRuntimeConfigResponse) => void,
@@ -23897,6 +24491,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateRuntimeConfigResponse) => void,
   ): ClientUnaryCall;
+  /** Reports runtime conditions (RuntimeReady, NetworkReady), handlers and features. */
   status(
     request: StatusRequest,
     callback: (error: ServiceError | null, response: StatusResponse) => void,
@@ -23912,6 +24507,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StatusResponse) => void,
   ): ClientUnaryCall;
+  /** Writes a checkpoint archive of a running container to the requested location. */
   checkpointContainer(
     request: CheckpointContainerRequest,
     callback: (error: ServiceError | null, response: CheckpointContainerResponse) => void,
@@ -23927,6 +24523,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CheckpointContainerResponse) => void,
   ): ClientUnaryCall;
+  /** Long-lived server stream of container lifecycle events (used for evented PLEG). */
   getContainerEvents(
     request: GetEventsRequest,
     options?: Partial<CallOptions>,
@@ -23936,6 +24533,7 @@ export interface RuntimeServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<ContainerEventResponse>;
+  /** Describes every metric ListPodSandboxMetrics may emit; must stay fixed while runtime and kubelet run. */
   listMetricDescriptors(
     request: ListMetricDescriptorsRequest,
     callback: (error: ServiceError | null, response: ListMetricDescriptorsResponse) => void,
@@ -23951,6 +24549,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMetricDescriptorsResponse) => void,
   ): ClientUnaryCall;
+  /** Returns current metric samples per sandbox and container; names not described earlier are dropped. */
   listPodSandboxMetrics(
     request: ListPodSandboxMetricsRequest,
     callback: (error: ServiceError | null, response: ListPodSandboxMetricsResponse) => void,
@@ -23966,6 +24565,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListPodSandboxMetricsResponse) => void,
   ): ClientUnaryCall;
+  /** Chunked ListPodSandboxMetrics (see conventions above): no duplicates, end with EOF. */
   streamPodSandboxMetrics(
     request: StreamPodSandboxMetricsRequest,
     options?: Partial<CallOptions>,
@@ -23975,6 +24575,7 @@ export interface RuntimeServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamPodSandboxMetricsResponse>;
+  /** Runtime tells the kubelet its settings (e.g. cgroup driver); read once at kubelet start, so keep them static. */
   runtimeConfig(
     request: RuntimeConfigRequest,
     callback: (error: ServiceError | null, response: RuntimeConfigResponse) => void,
@@ -23990,6 +24591,7 @@ export interface RuntimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RuntimeConfigResponse) => void,
   ): ClientUnaryCall;
+  /** Informs the runtime of new pod-level resources after the kubelet resized pod cgroups; best effort. */
   updatePodSandboxResources(
     request: UpdatePodSandboxResourcesRequest,
     callback: (error: ServiceError | null, response: UpdatePodSandboxResourcesResponse) => void,
@@ -24016,8 +24618,10 @@ export const RuntimeServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+/** Image listing, inspection, pulling, removal and image filesystem usage. */
 export type ImageServiceService = typeof ImageServiceService;
 export const ImageServiceService = {
+  /** Lists images present on the node, optionally filtered. */
   listImages: {
     path: "/runtime.v1.ImageService/ListImages" as const,
     requestStream: false as const,
@@ -24027,6 +24631,7 @@ export const ImageServiceService = {
     responseSerialize: (value: ListImagesResponse): Buffer => Buffer.from(ListImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListImagesResponse => ListImagesResponse.decode(value),
   },
+  /** Chunked ListImages (see conventions above): no duplicates, end with EOF. */
   streamImages: {
     path: "/runtime.v1.ImageService/StreamImages" as const,
     requestStream: false as const,
@@ -24037,6 +24642,7 @@ export const ImageServiceService = {
       Buffer.from(StreamImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamImagesResponse => StreamImagesResponse.decode(value),
   },
+  /** Returns one image's details; a missing image is NOT an error: reply with image left unset. */
   imageStatus: {
     path: "/runtime.v1.ImageService/ImageStatus" as const,
     requestStream: false as const,
@@ -24046,6 +24652,7 @@ export const ImageServiceService = {
     responseSerialize: (value: ImageStatusResponse): Buffer => Buffer.from(ImageStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImageStatusResponse => ImageStatusResponse.decode(value),
   },
+  /** Pulls an image (using the given credentials) and returns its node-local reference. */
   pullImage: {
     path: "/runtime.v1.ImageService/PullImage" as const,
     requestStream: false as const,
@@ -24055,6 +24662,7 @@ export const ImageServiceService = {
     responseSerialize: (value: PullImageResponse): Buffer => Buffer.from(PullImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullImageResponse => PullImageResponse.decode(value),
   },
+  /** Deletes an image and every tag pointing at the same image; idempotent, disk may be freed later. */
   removeImage: {
     path: "/runtime.v1.ImageService/RemoveImage" as const,
     requestStream: false as const,
@@ -24064,6 +24672,7 @@ export const ImageServiceService = {
     responseSerialize: (value: RemoveImageResponse): Buffer => Buffer.from(RemoveImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveImageResponse => RemoveImageResponse.decode(value),
   },
+  /** Reports usage of the filesystem(s) holding images (and containers, if separate). */
   imageFsInfo: {
     path: "/runtime.v1.ImageService/ImageFsInfo" as const,
     requestStream: false as const,
@@ -24076,15 +24685,22 @@ export const ImageServiceService = {
 } as const;
 
 export interface ImageServiceServer extends UntypedServiceImplementation {
+  /** Lists images present on the node, optionally filtered. */
   listImages: handleUnaryCall<ListImagesRequest, ListImagesResponse>;
+  /** Chunked ListImages (see conventions above): no duplicates, end with EOF. */
   streamImages: handleServerStreamingCall<StreamImagesRequest, StreamImagesResponse>;
+  /** Returns one image's details; a missing image is NOT an error: reply with image left unset. */
   imageStatus: handleUnaryCall<ImageStatusRequest, ImageStatusResponse>;
+  /** Pulls an image (using the given credentials) and returns its node-local reference. */
   pullImage: handleUnaryCall<PullImageRequest, PullImageResponse>;
+  /** Deletes an image and every tag pointing at the same image; idempotent, disk may be freed later. */
   removeImage: handleUnaryCall<RemoveImageRequest, RemoveImageResponse>;
+  /** Reports usage of the filesystem(s) holding images (and containers, if separate). */
   imageFsInfo: handleUnaryCall<ImageFsInfoRequest, ImageFsInfoResponse>;
 }
 
 export interface ImageServiceClient extends Client {
+  /** Lists images present on the node, optionally filtered. */
   listImages(
     request: ListImagesRequest,
     callback: (error: ServiceError | null, response: ListImagesResponse) => void,
@@ -24100,6 +24716,7 @@ export interface ImageServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListImagesResponse) => void,
   ): ClientUnaryCall;
+  /** Chunked ListImages (see conventions above): no duplicates, end with EOF. */
   streamImages(
     request: StreamImagesRequest,
     options?: Partial<CallOptions>,
@@ -24109,6 +24726,7 @@ export interface ImageServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamImagesResponse>;
+  /** Returns one image's details; a missing image is NOT an error: reply with image left unset. */
   imageStatus(
     request: ImageStatusRequest,
     callback: (error: ServiceError | null, response: ImageStatusResponse) => void,
@@ -24124,6 +24742,7 @@ export interface ImageServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImageStatusResponse) => void,
   ): ClientUnaryCall;
+  /** Pulls an image (using the given credentials) and returns its node-local reference. */
   pullImage(
     request: PullImageRequest,
     callback: (error: ServiceError | null, response: PullImageResponse) => void,
@@ -24139,6 +24758,7 @@ export interface ImageServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PullImageResponse) => void,
   ): ClientUnaryCall;
+  /** Deletes an image and every tag pointing at the same image; idempotent, disk may be freed later. */
   removeImage(
     request: RemoveImageRequest,
     callback: (error: ServiceError | null, response: RemoveImageResponse) => void,
@@ -24154,6 +24774,7 @@ export interface ImageServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveImageResponse) => void,
   ): ClientUnaryCall;
+  /** Reports usage of the filesystem(s) holding images (and containers, if separate). */
   imageFsInfo(
     request: ImageFsInfoRequest,
     callback: (error: ServiceError | null, response: ImageFsInfoResponse) => void,

@@ -2,17 +2,16 @@
 // Compares two .proto files at the wire level: package, options, every message (nested too), field
 // name/number/type/label/type name/options, every enum value and every rpc signature (including
 // streaming). Comments and layout are ignored. Prints one line per difference; exits 1 if any.
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+const { execFileSync } = require("node:child_process");
+const { copyFileSync, mkdtempSync, readFileSync, rmSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { basename, join, resolve } = require("node:path");
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const root = resolve(__dirname, "..");
 const buf = join(root, "node_modules", ".bin", "buf");
 
 /** Builds one proto file with buf and returns its FileDescriptorProto as JSON. */
-export function describeProto(file) {
+function describeProto(file) {
   const dir = mkdtempSync(join(tmpdir(), "proto-wire-"));
   try {
     // Build a copy in a directory of its own, so no surrounding buf.yaml or sibling file interferes.
@@ -103,7 +102,7 @@ function diffAll(prefix, as = [], bs = [], fn, out) {
 }
 
 /** Differences of `ours` against the reference descriptor, as readable lines. */
-export function wireDiff(reference, ours) {
+function wireDiff(reference, ours) {
   const out = [];
   for (const k of ["package", "syntax", "dependency", "options"])
     if (!same(reference[k], ours[k])) out.push(`file ${k}: ${JSON.stringify(ours[k])} != ${JSON.stringify(reference[k])}`);
@@ -114,7 +113,7 @@ export function wireDiff(reference, ours) {
 }
 
 /** Counts of what was compared, so a report can show the check was not vacuous. */
-export function descriptorCounts(fd) {
+function descriptorCounts(fd) {
   const c = { messages: 0, fields: 0, enums: 0, enumValues: 0, rpcs: 0 };
   const walk = (m) => {
     c.messages++;
@@ -132,7 +131,9 @@ export function descriptorCounts(fd) {
   return c;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+module.exports = { describeProto, wireDiff, descriptorCounts };
+
+if (require.main === module) {
   const ref = resolve(process.argv[2] ?? join(root, "..", "shared", "reference", "cri-api-v1.proto"));
   const ours = resolve(process.argv[3] ?? join(root, "proto", "runtime", "v1", "api.proto"));
   const a = describeProto(ref);

@@ -1,0 +1,67 @@
+import { DEFAULTS, parseCommandLine } from "../src/daemon/options";
+
+describe("rktlet flags", () => {
+  test("defaults", () => {
+    expect(parseCommandLine([])).toEqual({
+      kind: "run",
+      options: {
+        listen: "/var/run/rktlet.sock",
+        backend: "rkt",
+        rktPath: DEFAULTS.rktPath,
+        rktDataDir: "/var/lib/rktlet/data",
+        rktStage1Name: "",
+        net: "default",
+        streamServerAddress: "127.0.0.1:10241",
+        logLevel: "info",
+        shutdownGraceSeconds: 10,
+      },
+    });
+  });
+
+  test("every flag is read", () => {
+    const cmd = parseCommandLine([
+      "--listen=/run/r.sock",
+      "--backend",
+      "fake",
+      "--rkt-path=/opt/rkt",
+      "--rkt-data-dir=/data",
+      "--rkt-stage1-name=coreos.com/rkt/stage1-coreos:1.30.0",
+      "--net=host",
+      "--stream-server-address=[::1]:0",
+      "--log-level=debug",
+      "--shutdown-grace=3",
+    ]);
+    expect(cmd).toEqual({
+      kind: "run",
+      options: {
+        listen: "/run/r.sock",
+        backend: "fake",
+        rktPath: "/opt/rkt",
+        rktDataDir: "/data",
+        rktStage1Name: "coreos.com/rkt/stage1-coreos:1.30.0",
+        net: "host",
+        streamServerAddress: "[::1]:0",
+        logLevel: "debug",
+        shutdownGraceSeconds: 3,
+      },
+    });
+  });
+
+  test("--help and --version win over everything else", () => {
+    expect(parseCommandLine(["--backend=nope", "--help"])).toEqual({ kind: "help" });
+    expect(parseCommandLine(["--version"])).toEqual({ kind: "version" });
+  });
+
+  test.each([
+    [["--backend=docker"], /^--backend: /],
+    [["--listen=relative.sock"], /^--listen: must be an absolute path$/],
+    [["--rkt-data-dir=data"], /^--rkt-data-dir: must be an absolute path$/],
+    [["--stream-server-address=1.2.3.4:99999"], /^--stream-server-address: port must be at most 65535$/],
+    [["--log-level=loud"], /^--log-level: /],
+    [["--shutdown-grace=-1"], /^--shutdown-grace: /],
+    [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["positional"], /positional/],
+  ])("%j is refused with a message naming the flag", (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
