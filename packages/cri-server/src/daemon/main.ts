@@ -1,4 +1,4 @@
-import { createCriRuntime } from "@rktlet/core";
+import { RktletError, createCriRuntime } from "@rktlet/core";
 import { createLogger } from "../logging";
 import { CriServer } from "../server";
 import { createBackend } from "./backends";
@@ -49,7 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    logger.fatal({ err }, message);
+    // Expected refusals (bad setup) are one line; anything else keeps its stack for debugging.
+    logger.fatal(err instanceof RktletError ? { kind: err.kind } : { err }, message);
     process.stderr.write(`rktlet: ${message}\n`);
     return 1;
   }
