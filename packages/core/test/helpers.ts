@@ -46,6 +46,7 @@ export function containerSpec(name = "app", overrides: Partial<ContainerSpec> = 
       addCapabilities: [],
       dropCapabilities: [],
       noNewPrivs: false,
+      seccomp: { type: "Unconfined", localhostRef: "" },
     },
     ...overrides,
   };

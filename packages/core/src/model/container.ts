@@ -53,6 +53,8 @@ export interface ContainerSecurity {
   readonly addCapabilities: readonly string[];
   readonly dropCapabilities: readonly string[];
   readonly noNewPrivs: boolean;
+  /** Seccomp: none (unconfined), the runtime's default filter, or a profile file on the node. */
+  readonly seccomp: { readonly type: "Unconfined" | "RuntimeDefault" | "Localhost"; readonly localhostRef: string };
 }
 
 export interface ImageRef {

@@ -93,8 +93,20 @@ export function containerSpec(config: api.ContainerConfig): core.ContainerSpec {
       addCapabilities: sc?.capabilities?.addCapabilities ?? [],
       dropCapabilities: sc?.capabilities?.dropCapabilities ?? [],
       noNewPrivs: sc?.noNewPrivs ?? false,
+      seccomp: seccomp(sc),
     },
   };
+}
+
+const SECCOMP_TYPES: Readonly<Record<number, core.ContainerSecurity["seccomp"]["type"]>> = { 0: "RuntimeDefault", 1: "Unconfined", 2: "Localhost" };
+
+/** kubelet sends no profile for an unconfined container, and the deprecated path form on old versions. */
+function seccomp(sc: api.LinuxContainerSecurityContext | undefined): core.ContainerSecurity["seccomp"] {
+  if (sc?.seccomp) return { type: SECCOMP_TYPES[sc.seccomp.profileType] ?? "Unconfined", localhostRef: sc.seccomp.localhostRef };
+  const path = sc?.seccompProfilePath ?? "";
+  if (path === "runtime/default" || path === "docker/default") return { type: "RuntimeDefault", localhostRef: "" };
+  if (path.startsWith("localhost/")) return { type: "Localhost", localhostRef: path.slice("localhost/".length) };
+  return { type: "Unconfined", localhostRef: "" };
 }
 
 export function auth(a: api.AuthConfig | undefined): core.AuthConfig | undefined {

@@ -1,4 +1,7 @@
-import { ErrorKind, RktletError, type RuntimeBackend } from "@rktlet/core";
+import { join } from "node:path";
+import { ProcessUnitManager } from "@rktlet/adapters-process";
+import { createRktBackend } from "@rktlet/adapters-rkt";
+import type { RuntimeBackend, UnitManager } from "@rktlet/core";
 import type { Logger } from "../logging";
 import type { DaemonOptions } from "./options";
 
@@ -7,6 +10,14 @@ const FAKE_PRELOADED = ["docker.io/library/busybox:latest", "registry.k8s.io/pau
 
 interface TestkitModule {
   createFakeBackend(options: { images?: readonly string[] }): RuntimeBackend;
+}
+
+/** Picks what runs each pod's `rkt app sandbox`, and says why. */
+function createUnitManager(options: DaemonOptions, logger: Logger): UnitManager {
+  const units = new ProcessUnitManager({ stateDir: join(options.stateDir, "units"), logger: logger.child({ component: "units" }) });
+  const reason = options.unitManager === "auto" ? "auto: the systemd unit manager is not part of this build yet" : "--unit-manager process";
+  logger.info({ unitManager: units.kind, reason }, "unit manager chosen");
+  return units;
 }
 
 /**
@@ -21,10 +32,23 @@ export async function createBackend(options: DaemonOptions, logger: Logger): Pro
       logger.warn("using the in-memory fake backend: nothing runs, and nothing survives a restart");
       return testkit.createFakeBackend({ images: FAKE_PRELOADED });
     }
-    case "rkt":
-      throw new RktletError(
-        ErrorKind.Unavailable,
-        "the rkt backend is not part of this build yet; start with --backend fake to try rktlet",
-      );
+    case "rkt": {
+      logger.info({ rktPath: options.rktPath, dataDir: options.rktDataDir, insecureOptions: options.rktInsecureOptions.join(",") }, "rkt backend");
+      const backend = createRktBackend({
+        config: {
+          rktPath: options.rktPath,
+          dataDir: options.rktDataDir,
+          stateDir: options.stateDir,
+          insecureOptions: options.rktInsecureOptions,
+          stage1Name: options.rktStage1Name,
+          net: options.net === "default" ? "" : options.net,
+          sharedMount: options.rktSharedMount,
+        },
+        units: createUnitManager(options, logger),
+        logger: logger.child({ backend: "rkt" }),
+      });
+      await backend.start();
+      return backend;
+    }
   }
 }

@@ -6,6 +6,10 @@ export const DEFAULTS = {
   backend: "rkt",
   rktPath: "/usr/bin/rkt",
   rktDataDir: "/var/lib/rktlet/data",
+  stateDir: "/var/lib/rktlet/state",
+  rktInsecureOptions: "image,ondisk",
+  rktSharedMount: "true",
+  unitManager: "auto",
   rktStage1Name: "",
   net: "default",
   streamServerAddress: "127.0.0.1:10241",
@@ -28,8 +32,14 @@ Server:
 rkt:
   --rkt-path PATH               the rkt binary (default ${DEFAULTS.rktPath})
   --rkt-data-dir DIR            rkt's --dir (default ${DEFAULTS.rktDataDir})
-  --rkt-stage1-name NAME        stage1 image for pods (default: rkt's own)
+  --rkt-stage1-name NAME        stage1 image for pods, fetched at start-up if missing (default: rkt's own)
+  --rkt-insecure-options LIST   rkt --insecure-options; add http,tls for a registry on a private
+                                network (default ${DEFAULTS.rktInsecureOptions})
+  --rkt-shared-mount BOOL       make --rkt-data-dir a shared mount at start-up, as rkt needs (default ${DEFAULTS.rktSharedMount})
   --net NAME                    rkt network for pods (default ${DEFAULTS.net})
+  --state-dir DIR               rktlet's own state: container records, log progress, units (default ${DEFAULTS.stateDir})
+  --unit-manager KIND           what runs each pod's \`rkt app sandbox\`: process (a supervised process)
+                                or auto (default ${DEFAULTS.unitManager})
 
 Logging and info:
   --log-level LEVEL             trace|debug|info|warn|error|fatal|silent (default ${DEFAULTS.logLevel})
@@ -49,12 +59,19 @@ export const optionsSchema = z.object({
   rktPath: z.string().min(1),
   rktDataDir: z.string().startsWith("/", "must be an absolute path"),
   rktStage1Name: z.string(),
+  stateDir: z.string().startsWith("/", "must be an absolute path"),
+  rktInsecureOptions: z
+    .string()
+    .regex(/^(|[a-z-]+(,[a-z-]+)*)$/, "must be a comma-separated list such as image,ondisk,http")
+    .transform((s) => s.split(",").filter(Boolean)),
+  rktSharedMount: z.enum(["true", "false"]).transform((s) => s === "true"),
+  unitManager: z.enum(["auto", "process"]),
   net: z.string().min(1),
   streamServerAddress: hostPort,
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
   shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
 });
-export type DaemonOptions = z.infer<typeof optionsSchema>;
+export type DaemonOptions = z.output<typeof optionsSchema>;
 
 export type Command = { kind: "help" } | { kind: "version" } | { kind: "run"; options: DaemonOptions };
 
@@ -64,6 +81,10 @@ const FLAG_OF: Record<keyof DaemonOptions, string> = {
   rktPath: "--rkt-path",
   rktDataDir: "--rkt-data-dir",
   rktStage1Name: "--rkt-stage1-name",
+  stateDir: "--state-dir",
+  rktInsecureOptions: "--rkt-insecure-options",
+  rktSharedMount: "--rkt-shared-mount",
+  unitManager: "--unit-manager",
   net: "--net",
   streamServerAddress: "--stream-server-address",
   logLevel: "--log-level",
@@ -82,6 +103,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
       "rkt-path": { type: "string" },
       "rkt-data-dir": { type: "string" },
       "rkt-stage1-name": { type: "string" },
+      "state-dir": { type: "string" },
+      "rkt-insecure-options": { type: "string" },
+      "rkt-shared-mount": { type: "string" },
+      "unit-manager": { type: "string" },
       net: { type: "string" },
       "stream-server-address": { type: "string" },
       "log-level": { type: "string" },
@@ -98,6 +123,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
     rktPath: values["rkt-path"] ?? DEFAULTS.rktPath,
     rktDataDir: values["rkt-data-dir"] ?? DEFAULTS.rktDataDir,
     rktStage1Name: values["rkt-stage1-name"] ?? DEFAULTS.rktStage1Name,
+    stateDir: values["state-dir"] ?? DEFAULTS.stateDir,
+    rktInsecureOptions: values["rkt-insecure-options"] ?? DEFAULTS.rktInsecureOptions,
+    rktSharedMount: values["rkt-shared-mount"] ?? DEFAULTS.rktSharedMount,
+    unitManager: values["unit-manager"] ?? DEFAULTS.unitManager,
     net: values.net ?? DEFAULTS.net,
     streamServerAddress: values["stream-server-address"] ?? DEFAULTS.streamServerAddress,
     logLevel: values["log-level"] ?? DEFAULTS.logLevel,

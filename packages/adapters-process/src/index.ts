@@ -1,0 +1,1 @@
+export { ProcessUnitManager, type ProcessUnitManagerOptions } from "./process-unit-manager";

@@ -1,0 +1,30 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Finds an app's processes on the host, to force it down when `rkt app stop` overruns the CRI timeout.
+ * rkt's stage1 runs each app as `<app>.service` under the pod's systemd, so its processes are in
+ * `<pod cgroup>/system.slice/<app>.service`; the pod's cgroup is the one of rkt's recorded pod pid.
+ */
+export async function appProcesses(dataDir: string, podUuid: string, app: string, cgroupRoot = "/sys/fs/cgroup"): Promise<number[]> {
+  const pid = await readFile(join(dataDir, "pods", "run", podUuid, "pid"), "utf8").then((s) => Number.parseInt(s.trim(), 10), () => Number.NaN);
+  if (!Number.isInteger(pid) || pid <= 0) return [];
+  const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "");
+  const candidates: string[] = [];
+  for (const line of cgroups.split("\n")) {
+    const [, controllers, path] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+    if (path === undefined) continue;
+    if (controllers === "name=systemd") candidates.push(join(cgroupRoot, "systemd", path));
+    else if (controllers === "") candidates.push(join(cgroupRoot, "unified", path), join(cgroupRoot, path));
+  }
+  for (const base of candidates) {
+    const procs = await readFile(join(base, "system.slice", `${app}.service`, "cgroup.procs"), "utf8").catch(() => undefined);
+    if (procs !== undefined) {
+      return procs
+        .split("\n")
+        .map((l) => Number.parseInt(l, 10))
+        .filter((n) => Number.isInteger(n) && n > 0);
+    }
+  }
+  return [];
+}

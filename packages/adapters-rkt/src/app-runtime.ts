@@ -1,0 +1,170 @@
+import { mkdir } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import {
+  type AppRuntime,
+  type Container,
+  type ContainerSpec,
+  ErrorKind,
+  type ExecSyncOptions,
+  type ExecSyncResult,
+  type Image,
+  type LinuxResources,
+  type PodSandbox,
+  RktletError,
+  invalidArgument,
+  notFound,
+} from "@rktlet/core";
+import { killProcessGroup } from "@rktlet/node-support";
+import { appProcesses } from "./app-processes";
+import { ensureOk, rktError } from "./cli/errors";
+import { appAddArgs } from "./commands/app-add-args";
+import { Reserved, appName, containerId, parseContainerId, refuseReserved } from "./commands/names";
+import { type RktContext, paths } from "./context";
+import { isCriPod, toContainer } from "./mapping";
+
+const nowString = (ctx: RktContext) => String(ctx.clock.now());
+
+/** rkt's own failures of `rkt app exec` (as opposed to the command's exit status), by exit code and text. */
+const EXEC_RKT_FAILURE = /^(exec: |Error: Unable to fopen "\/rkt\/env\/|Error: Chroot )/m;
+
+/** kubelet's log file for a container: the pod's log directory joined with the relative path, never outside it. */
+export function criLogPath(logDirectory: string, logPath: string): string {
+  if (!logDirectory || !logPath) return "";
+  const full = resolve(logDirectory, logPath);
+  const rel = relative(logDirectory, full);
+  if (rel.startsWith("..") || isAbsolute(rel)) throw invalidArgument("config.log_path", "must stay inside the pod's log directory");
+  return full;
+}
+
+/** Containers as apps of the rkt pod: `rkt app add/start/stop/rm/exec`. Reads come from the shared snapshot. */
+export class RktAppRuntime implements AppRuntime {
+  constructor(private readonly ctx: RktContext) {}
+
+  async create(sandbox: PodSandbox, spec: ContainerSpec, image: Image): Promise<string> {
+    refuseReserved("config.annotations", spec.annotations);
+    const pod = (await this.ctx.snapshot.pods()).find((p) => p.uuid === sandbox.id);
+    const unit = pod?.userAnnotations[Reserved.UnitName];
+    if (!pod || !unit) throw notFound("pod sandbox", sandbox.id);
+    const app = appName(spec.metadata);
+    const id = containerId(sandbox.id, app);
+    const rawLogDir = paths(this.ctx.config.stateDir).rawLogDir(unit);
+    const rawLogName = `${app}.log`;
+    const args = appAddArgs(spec, { appName: app, rawLogPath: rawLogName });
+    // rkt does not create missing host paths for volumes; kubelet expects them to appear (as docker did).
+    for (const m of spec.mounts) await mkdir(m.hostPath, { recursive: true });
+    const record = { id, createdAt: nowString(this.ctx), criLogPath: criLogPath(sandbox.logDirectory, spec.logPath), rawLogPath: join(rawLogDir, rawLogName) };
+    await this.ctx.records.put(record);
+    const r = await this.ctx.runner.run("app", ["add", sandbox.id, image.id, ...args]);
+    this.ctx.snapshot.invalidate();
+    if (r.exitCode !== 0) {
+      await this.ctx.records.delete(id);
+      throw rktError(r, `creating container ${spec.metadata.name} in pod sandbox ${sandbox.id}`);
+    }
+    if (record.criLogPath) await this.ctx.logs.track({ id, rawPath: record.rawLogPath, criPath: record.criLogPath });
+    return id;
+  }
+
+  async start(id: string): Promise<void> {
+    const { podUuid, app } = this.split(id);
+    ensureOk(await this.ctx.runner.run("app", ["start", podUuid, `--app=${app}`]), `starting container ${id}`);
+    await this.ctx.records.update(id, { startedAt: nowString(this.ctx) });
+    this.ctx.snapshot.invalidate();
+  }
+
+  /**
+   * `rkt app stop` (SIGTERM through the pod's systemd). If it has not finished when the CRI timeout runs
+   * out, the app's processes are killed from the host and rkt is asked again, so the timeout holds.
+   */
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    const { podUuid, app } = this.split(id);
+    const { runner, config, logger } = this.ctx;
+    const graceMs = Math.max(1, timeoutSeconds) * 1000;
+    let r = await runner.run("app", ["stop", podUuid, `--app=${app}`], { timeoutMs: graceMs });
+    if (r.timedOut) {
+      const pids = await appProcesses(config.dataDir, podUuid, app);
+      logger.warn({ containerId: id, timeoutSeconds, pids }, "container did not stop in time; killing it");
+      for (const pid of pids) killProcessGroup(pid, "SIGKILL");
+      r = await runner.run("app", ["stop", podUuid, `--app=${app}`], { timeoutMs: 10_000 });
+    }
+    if (r.exitCode !== 0 && !/is already stopped|isn't currently running/.test(`${r.stdout}${r.stderr}`)) throw rktError(r, `stopping container ${id}`);
+    await this.ctx.records.update(id, { finishedAt: nowString(this.ctx) });
+    this.ctx.snapshot.invalidate();
+  }
+
+  async remove(id: string): Promise<void> {
+    const { podUuid, app } = this.split(id);
+    const r = await this.ctx.runner.run("app", ["rm", podUuid, `--app=${app}`]);
+    this.ctx.snapshot.invalidate();
+    if (r.exitCode !== 0 && !/nonexistent app|no matches found|isn't currently running/.test(r.stderr)) throw rktError(r, `removing container ${id}`);
+    await this.ctx.logs.untrack(id, true);
+    await this.ctx.records.delete(id);
+  }
+
+  async list(): Promise<readonly Container[]> {
+    const out: Container[] = [];
+    for (const pod of await this.ctx.snapshot.pods()) {
+      if (!isCriPod(pod)) continue;
+      for (const app of pod.apps) {
+        if (app.name.startsWith("rktletinternal-")) continue;
+        const record = this.ctx.records.get(containerId(pod.uuid, app.name));
+        out.push(toContainer(pod, app, record));
+      }
+    }
+    return out;
+  }
+
+  async execSync(id: string, cmd: readonly string[], options: ExecSyncOptions): Promise<ExecSyncResult> {
+    const { podUuid, app } = this.split(id);
+    if (cmd[0]?.startsWith("-")) throw invalidArgument("cmd[0]", "must be a command, not an option");
+    const child = this.ctx.runner.spawnStreaming("app", ["exec", `--app=${app}`, podUuid, ...cmd]);
+    const stdout = capture(child.stdout, options.maxOutputBytes);
+    const stderr = capture(child.stderr, options.maxOutputBytes);
+    let timedOut = false;
+    const timer =
+      options.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            if (child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
+          }, options.timeoutMs)
+        : undefined;
+    const exitCode = await child.exited.finally(() => clearTimeout(timer));
+    const [out, err] = await Promise.all([stdout, stderr]);
+    if (!timedOut && exitCode !== 0 && [254, 6, 22].includes(exitCode) && EXEC_RKT_FAILURE.test(err.toString("utf8"))) {
+      const text = err.toString("utf8").trim().split("\n").slice(0, 3).join("; ");
+      const kind = /isn't currently running/.test(text) ? ErrorKind.FailedPrecondition : ErrorKind.NotFound;
+      throw new RktletError(kind, `exec in container ${id}: ${text}`);
+    }
+    return { stdout: out, stderr: err, exitCode, timedOut };
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    if (!this.ctx.logs.has(id)) throw new RktletError(ErrorKind.FailedPrecondition, `container ${id} has no log file to reopen`);
+    await this.ctx.logs.reopen(id);
+  }
+
+  async updateResources(_id: string, _resources: LinuxResources): Promise<void> {
+    throw new RktletError(ErrorKind.Unimplemented, "rkt cannot change a running container's resources yet (live cgroup updates are planned)");
+  }
+
+  private split(id: string): { podUuid: string; app: string } {
+    const parts = parseContainerId(id);
+    if (!parts) throw notFound("container", id);
+    return parts;
+  }
+}
+
+/** Reads a stream to the end, keeping at most `max` bytes (the rest is drained and dropped). */
+function capture(stream: NodeJS.ReadableStream, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on("data", (c: Buffer) => {
+      if (size >= max) return;
+      const take = c.subarray(0, max - size);
+      chunks.push(take);
+      size += take.length;
+    });
+    stream.on("end", () => resolve(Buffer.concat(chunks)));
+    stream.on("error", reject);
+  });
+}

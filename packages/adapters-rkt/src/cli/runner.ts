@@ -1,0 +1,121 @@
+import type { Readable } from "node:stream";
+import { type Logger, silentLogger } from "@rktlet/core";
+import { killProcessGroup } from "@rktlet/node-support";
+import execa from "execa";
+import type { RktConfig } from "../config";
+
+/** The environment every rkt call gets: without these, `rkt app` and stream-mode apps do not exist. */
+export const RKT_ENV = { RKT_EXPERIMENT_APP: "true", RKT_EXPERIMENT_ATTACH: "true" } as const;
+
+export interface RktResult {
+  readonly argv: readonly string[];
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly ms: number;
+  /** Set when rkt could not be started at all (missing binary, permissions). */
+  readonly spawnError?: string;
+}
+
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  /** Extra global flags for this call only, e.g. `--user-config` for a pull with credentials. */
+  readonly extraGlobalFlags?: readonly string[];
+  readonly insecureOptions?: readonly string[];
+}
+
+/** Counts of rkt processes started, by subcommand: what benchmarks and tests read to prove hot paths spawn nothing. */
+export class SpawnCounter {
+  private readonly counts = new Map<string, number>();
+  record(sub: string): void {
+    this.counts.set(sub, (this.counts.get(sub) ?? 0) + 1);
+  }
+  get total(): number {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+}
+
+/**
+ * Runs rkt. The global flags go right after the FIRST subcommand word (`rkt app --dir=… sandbox …`), as
+ * rkt's persistent flags allow; every call has an argv array (never a shell), the experiment environment,
+ * a timeout that kills the whole process group, and stdout and stderr read separately.
+ */
+export class RktRunner {
+  readonly spawns = new SpawnCounter();
+
+  constructor(
+    private readonly config: Pick<RktConfig, "rktPath" | "dataDir" | "insecureOptions" | "commandTimeoutMs">,
+    private readonly logger: Logger = silentLogger,
+  ) {}
+
+  /** `rkt <sub> <global flags> <args…>` as an argv array, argv[0] included. */
+  argv(sub: string, args: readonly string[], options: RunOptions = {}): string[] {
+    const insecure = options.insecureOptions ?? this.config.insecureOptions;
+    const globals = ["--debug=false", `--dir=${this.config.dataDir}`];
+    if (insecure.length > 0) globals.push(`--insecure-options=${insecure.join(",")}`);
+    return [this.config.rktPath, sub, ...globals, ...(options.extraGlobalFlags ?? []), ...args];
+  }
+
+  async run(sub: string, args: readonly string[], options: RunOptions = {}): Promise<RktResult> {
+    const argv = this.argv(sub, args, options);
+    this.logger.debug({ argv }, "rkt");
+    this.spawns.record(sub);
+    const started = process.hrtime.bigint();
+    const child = execa(argv[0] as string, argv.slice(1), {
+      env: RKT_ENV,
+      extendEnv: true,
+      reject: false,
+      stdin: "ignore",
+      stripFinalNewline: false,
+      detached: true, // its own process group, so a timeout can take down everything it started
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
+    }, options.timeoutMs ?? this.config.commandTimeoutMs);
+    try {
+      const r = await child;
+      const result: RktResult = {
+        argv,
+        exitCode: typeof r.exitCode === "number" ? r.exitCode : -1,
+        stdout: r.stdout ?? "",
+        stderr: r.stderr ?? "",
+        timedOut,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        ...(r.failed && typeof r.exitCode !== "number" && !timedOut ? { spawnError: (r as { shortMessage?: string }).shortMessage ?? "could not start rkt" } : {}),
+      };
+      if (result.exitCode !== 0) this.logger.debug({ argv, exitCode: result.exitCode, stderr: result.stderr.slice(-2000), timedOut }, "rkt failed");
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Starts rkt with its streams left to the caller (exec), in its own process group. The caller must
+   * consume stdout and stderr and await `exited`.
+   */
+  spawnStreaming(sub: string, args: readonly string[]): { pid: number | undefined; stdout: Readable; stderr: Readable; exited: Promise<number> } {
+    const argv = this.argv(sub, args);
+    this.logger.debug({ argv }, "rkt");
+    this.spawns.record(sub);
+    const child = execa(argv[0] as string, argv.slice(1), {
+      env: RKT_ENV,
+      extendEnv: true,
+      reject: false,
+      stdin: "ignore",
+      buffer: false,
+      detached: true,
+    });
+    const exited = child.then((r) => (typeof r.exitCode === "number" ? r.exitCode : -1));
+    return { pid: child.pid, stdout: child.stdout as Readable, stderr: child.stderr as Readable, exited };
+  }
+}

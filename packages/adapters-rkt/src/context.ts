@@ -1,0 +1,28 @@
+import type { Clock, Logger, UnitManager } from "@rktlet/core";
+import { join } from "node:path";
+import type { RktRunner } from "./cli/runner";
+import type { RktConfig } from "./config";
+import type { LogPump } from "./logs/log-pump";
+import type { RktSnapshot } from "./snapshot";
+import type { ContainerRecords } from "./state/records";
+
+/** What the rkt adapters share: one runner, one snapshot, one record store, one log pump. */
+export interface RktContext {
+  readonly config: RktConfig;
+  readonly runner: RktRunner;
+  readonly snapshot: RktSnapshot;
+  readonly records: ContainerRecords;
+  readonly logs: LogPump;
+  readonly units: UnitManager;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** rktlet's own directories under --state-dir. */
+export const paths = (stateDir: string) => ({
+  uuidFile: (unitName: string) => join(stateDir, "pods", `${unitName}.uuid`),
+  rawLogDir: (unitName: string) => join(stateDir, "logs", "raw", unitName),
+  logProgress: join(stateDir, "logs", "progress"),
+  records: join(stateDir, "containers"),
+  auth: join(stateDir, "auth"),
+});
