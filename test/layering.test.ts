@@ -28,6 +28,7 @@ interface Rule {
 
 const isRelative = (s: string) => s.startsWith(".");
 const isNode = (s: string) => s.startsWith("node:");
+const ADAPTER_DEPS = new Set(["@rktlet/core", "@rktlet/node-support"]);
 
 const RULES: Rule[] = [
   {
@@ -35,15 +36,15 @@ const RULES: Rule[] = [
     allowed: (s) => isRelative(s),
     why: "core imports nothing but itself: no adapter, no gRPC, no generated types, no node: modules",
   },
+  ...["adapters-rkt", "adapters-systemd", "adapters-process"].map((name) => ({
+    dir: `packages/${name}/src`,
+    allowed: (s: string) => isRelative(s) || isNode(s) || ADAPTER_DEPS.has(s) || (!s.startsWith("@rktlet/") && !s.startsWith("@grpc/")),
+    why: "adapters depend on core and node-support only, never on the server, gRPC, the testkit or other adapters",
+  })),
   {
-    dir: "packages/adapters-rkt/src",
-    allowed: (s) => isRelative(s) || isNode(s) || s === "@rktlet/core" || (!s.startsWith("@rktlet/") && !s.startsWith("@grpc/")),
-    why: "adapters depend on core only, never on the server, gRPC or other adapters",
-  },
-  {
-    dir: "packages/adapters-systemd/src",
-    allowed: (s) => isRelative(s) || isNode(s) || s === "@rktlet/core" || (!s.startsWith("@rktlet/") && !s.startsWith("@grpc/")),
-    why: "adapters depend on core only, never on the server, gRPC or other adapters",
+    dir: "packages/node-support/src",
+    allowed: (s: string) => isRelative(s) || isNode(s),
+    why: "node-support is a leaf: node built-ins only",
   },
 ];
 

@@ -1,8 +1,17 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type Logger, type UnitManager, type UnitSpec, type UnitStatus, UnitActiveState, alreadyExists, invalidArgument, silentLogger } from "@rktlet/core";
+import {
+  alreadyExists,
+  invalidArgument,
+  type Logger,
+  silentLogger,
+  UnitActiveState,
+  type UnitManager,
+  type UnitSpec,
+  type UnitStatus,
+} from "@rktlet/core";
 import { isSameProcessAlive, killProcessGroup, processStartTime, writeJsonAtomic } from "@rktlet/node-support";
 import { SHIM_SCRIPT } from "./shim";
 

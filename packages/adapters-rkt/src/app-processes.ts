@@ -7,7 +7,10 @@ import { join } from "node:path";
  * `<pod cgroup>/system.slice/<app>.service`; the pod's cgroup is the one of rkt's recorded pod pid.
  */
 export async function appProcesses(dataDir: string, podUuid: string, app: string, cgroupRoot = "/sys/fs/cgroup"): Promise<number[]> {
-  const pid = await readFile(join(dataDir, "pods", "run", podUuid, "pid"), "utf8").then((s) => Number.parseInt(s.trim(), 10), () => Number.NaN);
+  const pid = await readFile(join(dataDir, "pods", "run", podUuid, "pid"), "utf8").then(
+    (s) => Number.parseInt(s.trim(), 10),
+    () => Number.NaN,
+  );
   if (!Number.isInteger(pid) || pid <= 0) return [];
   const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "");
   const candidates: string[] = [];

@@ -8,18 +8,18 @@ import {
   type ExecSyncOptions,
   type ExecSyncResult,
   type Image,
+  invalidArgument,
   type LinuxResources,
+  notFound,
   type PodSandbox,
   RktletError,
-  invalidArgument,
-  notFound,
 } from "@rktlet/core";
 import { killProcessGroup } from "@rktlet/node-support";
 import { appProcesses } from "./app-processes";
 import { ensureOk, rktError } from "./cli/errors";
 import { appAddArgs } from "./commands/app-add-args";
-import { Reserved, appName, containerId, parseContainerId, refuseReserved } from "./commands/names";
-import { type RktContext, paths } from "./context";
+import { appName, containerId, parseContainerId, Reserved, refuseReserved } from "./commands/names";
+import { paths, type RktContext } from "./context";
 import { isCriPod, toContainer } from "./mapping";
 
 const nowString = (ctx: RktContext) => String(ctx.clock.now());
@@ -52,7 +52,12 @@ export class RktAppRuntime implements AppRuntime {
     const args = appAddArgs(spec, { appName: app, rawLogPath: rawLogName });
     // rkt does not create missing host paths for volumes; kubelet expects them to appear (as docker did).
     for (const m of spec.mounts) await mkdir(m.hostPath, { recursive: true });
-    const record = { id, createdAt: nowString(this.ctx), criLogPath: criLogPath(sandbox.logDirectory, spec.logPath), rawLogPath: join(rawLogDir, rawLogName) };
+    const record = {
+      id,
+      createdAt: nowString(this.ctx),
+      criLogPath: criLogPath(sandbox.logDirectory, spec.logPath),
+      rawLogPath: join(rawLogDir, rawLogName),
+    };
     await this.ctx.records.put(record);
     const r = await this.ctx.runner.run("app", ["add", sandbox.id, image.id, ...args]);
     this.ctx.snapshot.invalidate();
@@ -86,7 +91,8 @@ export class RktAppRuntime implements AppRuntime {
       for (const pid of pids) killProcessGroup(pid, "SIGKILL");
       r = await runner.run("app", ["stop", podUuid, `--app=${app}`], { timeoutMs: 10_000 });
     }
-    if (r.exitCode !== 0 && !/is already stopped|isn't currently running/.test(`${r.stdout}${r.stderr}`)) throw rktError(r, `stopping container ${id}`);
+    if (r.exitCode !== 0 && !/is already stopped|isn't currently running/.test(`${r.stdout}${r.stderr}`))
+      throw rktError(r, `stopping container ${id}`);
     await this.ctx.records.update(id, { finishedAt: nowString(this.ctx) });
     this.ctx.snapshot.invalidate();
   }
@@ -95,7 +101,8 @@ export class RktAppRuntime implements AppRuntime {
     const { podUuid, app } = this.split(id);
     const r = await this.ctx.runner.run("app", ["rm", podUuid, `--app=${app}`]);
     this.ctx.snapshot.invalidate();
-    if (r.exitCode !== 0 && !/nonexistent app|no matches found|isn't currently running/.test(r.stderr)) throw rktError(r, `removing container ${id}`);
+    if (r.exitCode !== 0 && !/nonexistent app|no matches found|isn't currently running/.test(r.stderr))
+      throw rktError(r, `removing container ${id}`);
     await this.ctx.logs.untrack(id, true);
     await this.ctx.records.delete(id);
   }
@@ -143,7 +150,10 @@ export class RktAppRuntime implements AppRuntime {
   }
 
   async updateResources(_id: string, _resources: LinuxResources): Promise<void> {
-    throw new RktletError(ErrorKind.Unimplemented, "rkt cannot change a running container's resources yet (live cgroup updates are planned)");
+    throw new RktletError(
+      ErrorKind.Unimplemented,
+      "rkt cannot change a running container's resources yet (live cgroup updates are planned)",
+    );
   }
 
   private split(id: string): { podUuid: string; app: string } {

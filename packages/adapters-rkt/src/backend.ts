@@ -1,22 +1,22 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Clock, type Logger, type RuntimeBackend, type UnitManager, silentLogger, systemClock } from "@rktlet/core";
-import { RktAppRuntime, criLogPath } from "./app-runtime";
+import { type Clock, type Logger, type RuntimeBackend, silentLogger, systemClock, type UnitManager } from "@rktlet/core";
+import { criLogPath, RktAppRuntime } from "./app-runtime";
 import { RktRunner } from "./cli/runner";
-import { Reserved, containerId } from "./commands/names";
+import { containerId, Reserved } from "./commands/names";
 import { DEFAULT_RKT_CONFIG, type RktConfig } from "./config";
-import { type RktContext, paths } from "./context";
+import { paths, type RktContext } from "./context";
 import { RktImageStore } from "./image-store";
 import { LogPump } from "./logs/log-pump";
 import { isCriPod } from "./mapping";
-import { parseAppStatus } from "./parse/pod";
 import type { RktPod } from "./parse/pod";
+import { parseAppStatus } from "./parse/pod";
 import { RktPodSandboxRuntime } from "./pod-sandbox-runtime";
 import { RktRuntimeInfo } from "./runtime-info";
 import { ensureSharedMount } from "./shared-mount";
 import { RktSnapshot } from "./snapshot";
-import { RktStatsProvider } from "./stats-provider";
 import { ContainerRecords } from "./state/records";
+import { RktStatsProvider } from "./stats-provider";
 
 export interface RktBackendOptions {
   readonly config: Partial<RktConfig> & Pick<RktConfig, "rktPath" | "dataDir" | "stateDir">;
@@ -63,7 +63,8 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
   ctx.snapshot.onRefresh((previous, next) => {
     if (!previous) return;
     const wasExited = new Set<string>();
-    for (const pod of previous) for (const app of pod.apps) if (app.state === "exited" || pod.state !== "running") wasExited.add(containerId(pod.uuid, app.name));
+    for (const pod of previous)
+      for (const app of pod.apps) if (app.state === "exited" || pod.state !== "running") wasExited.add(containerId(pod.uuid, app.name));
     for (const pod of next) {
       if (!isCriPod(pod)) continue;
       for (const app of pod.apps) {
@@ -166,5 +167,3 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
     },
   };
 }
-
-

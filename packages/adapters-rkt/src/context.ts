@@ -1,5 +1,5 @@
-import type { Clock, Logger, UnitManager } from "@rktlet/core";
 import { join } from "node:path";
+import type { Clock, Logger, UnitManager } from "@rktlet/core";
 import type { RktRunner } from "./cli/runner";
 import type { RktConfig } from "./config";
 import type { LogPump } from "./logs/log-pump";

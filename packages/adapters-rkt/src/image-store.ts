@@ -1,11 +1,11 @@
 import type { Dirent } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type AuthConfig, ErrorKind, type FilesystemUsage, type Image, type ImageStore, RktletError, invalidArgument } from "@rktlet/core";
+import { type AuthConfig, ErrorKind, type FilesystemUsage, type Image, type ImageStore, invalidArgument, RktletError } from "@rktlet/core";
 import { ensureOk, rktError } from "./cli/errors";
 import { canonicalName, fetchName, isRktImageId, parseDockerRef } from "./commands/image-names";
-import { type RktContext, paths } from "./context";
-import { type ImageManifestInfo, type RktImage, parseFetchOutput, parseImageList, parseManifest } from "./parse/image";
+import { paths, type RktContext } from "./context";
+import { type ImageManifestInfo, parseFetchOutput, parseImageList, parseManifest, type RktImage } from "./parse/image";
 
 /** Images whose rkt name starts with this are stage1 images: rktlet needs them, so they are pinned. */
 const STAGE1_PREFIX = "coreos.com/rkt/stage1";
@@ -28,7 +28,11 @@ function dockerAuthFile(registry: string, auth: AuthConfig): string {
       password = decoded.slice(colon + 1);
     }
   }
-  if (!user) throw invalidArgument("auth", "rkt accepts registry credentials as a username and password (or `auth`); tokens alone are not supported");
+  if (!user)
+    throw invalidArgument(
+      "auth",
+      "rkt accepts registry credentials as a username and password (or `auth`); tokens alone are not supported",
+    );
   const registries = [...new Set([auth.serverAddress.replace(/^https?:\/\//, "").replace(/\/.*$/, ""), registry].filter(Boolean))];
   if (registry === "docker.io") registries.push("index.docker.io", "registry-1.docker.io");
   return JSON.stringify({ rktKind: "dockerAuth", rktVersion: "v1", registries, credentials: { user, password } });

@@ -1,12 +1,5 @@
-import {
-  type Container,
-  ContainerState,
-  type NamespaceMode,
-  type NamespaceOptions,
-  type PodSandbox,
-  PodSandboxState,
-} from "@rktlet/core";
-import { Reserved, containerId, withoutReserved } from "./commands/names";
+import { type Container, ContainerState, type NamespaceMode, type NamespaceOptions, type PodSandbox, PodSandboxState } from "@rktlet/core";
+import { containerId, Reserved, withoutReserved } from "./commands/names";
 import type { RktApp, RktPod } from "./parse/pod";
 import { podIp } from "./parse/pod";
 import type { ContainerRecord } from "./state/records";
@@ -95,7 +88,13 @@ export function toContainer(pod: RktPod, app: RktApp, record: ContainerRecord | 
     message: exited && !isRunning(pod) && app.state !== "exited" ? "the pod sandbox stopped" : "",
     labels: { ...app.userLabels },
     annotations: withoutReserved(a),
-    mounts: app.mounts.map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readOnly, selinuxRelabel: false, propagation: "PRIVATE" as const })),
+    mounts: app.mounts.map((m) => ({
+      containerPath: m.containerPath,
+      hostPath: m.hostPath,
+      readonly: m.readOnly,
+      selinuxRelabel: false,
+      propagation: "PRIVATE" as const,
+    })),
     logPath: record?.criLogPath ?? "",
     resources: undefined,
   };

@@ -4,19 +4,19 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import {
   ErrorKind,
+  invalidArgument,
   type LinuxResources,
   type PodSandbox,
   type PodSandboxRuntime,
   type PodSandboxSpec,
   RktletError,
   UnitActiveState,
-  invalidArgument,
 } from "@rktlet/core";
 import { ensureOk, rktError } from "./cli/errors";
 import { RKT_ENV } from "./cli/runner";
 import { POD_UUID, Reserved, refuseReserved } from "./commands/names";
 import { sandboxArgs } from "./commands/sandbox-args";
-import { type RktContext, paths } from "./context";
+import { paths, type RktContext } from "./context";
 import { isCriPod, toPodSandbox } from "./mapping";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +65,14 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
     const log = logger.child({ podSandbox: spec.metadata.name, namespace: spec.metadata.namespace, unit: unitName });
     log.debug({ argv }, "starting pod sandbox");
     runner.spawns.record("app sandbox");
-    await units.start({ name: `${unitName}.service`, description: `rktlet pod ${spec.metadata.namespace}/${spec.metadata.name}`, argv, env: { ...RKT_ENV }, slice, workingDirectory: "/" });
+    await units.start({
+      name: `${unitName}.service`,
+      description: `rktlet pod ${spec.metadata.namespace}/${spec.metadata.name}`,
+      argv,
+      env: { ...RKT_ENV },
+      slice,
+      workingDirectory: "/",
+    });
     try {
       const uuid = await this.waitForUuid(uuidFile, `${unitName}.service`);
       const ready = await runner.run("status", [uuid, "--format=json", `--wait-ready=${Math.ceil(config.readyTimeoutMs / 1000)}s`], {
@@ -79,7 +86,10 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
       // Leave nothing behind: a half-started pod would hold the name and the unit.
       await units.stop(`${unitName}.service`, 10_000).catch(() => undefined);
       await units.reset(`${unitName}.service`).catch(() => undefined);
-      const uuid = await readFile(uuidFile, "utf8").then((s) => s.trim(), () => "");
+      const uuid = await readFile(uuidFile, "utf8").then(
+        (s) => s.trim(),
+        () => "",
+      );
       if (POD_UUID.test(uuid)) await runner.run("rm", [uuid]).catch(() => undefined);
       await rm(uuidFile, { force: true });
       await rm(rawLogDir, { recursive: true, force: true });
@@ -92,7 +102,10 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
   private async waitForUuid(uuidFile: string, unit: string): Promise<string> {
     const deadline = Date.now() + this.ctx.config.readyTimeoutMs;
     while (Date.now() < deadline) {
-      const text = await readFile(uuidFile, "utf8").then((s) => s.trim(), () => "");
+      const text = await readFile(uuidFile, "utf8").then(
+        (s) => s.trim(),
+        () => "",
+      );
       if (POD_UUID.test(text)) return text;
       const status = await this.ctx.units.status(unit);
       if (!status || status.state === UnitActiveState.Failed || status.state === UnitActiveState.Inactive) {

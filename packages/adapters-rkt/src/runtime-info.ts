@@ -1,4 +1,4 @@
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CgroupDriver,
@@ -44,7 +44,9 @@ export class RktRuntimeInfo implements RuntimeInfo {
   /** Start-up checks: rkt answers, the stage1 is present (fetched if named and missing), the network exists. */
   async check(): Promise<void> {
     const { runner, config } = this.ctx;
-    const v = await runner.run("version", []).catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message, spawnError: err.message }));
+    const v = await runner
+      .run("version", [])
+      .catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message, spawnError: err.message }));
     this.rktVersion = v.exitCode === 0 ? parseRktVersion(v.stdout) : "";
     this.rkt = this.rktVersion
       ? OK
@@ -58,7 +60,11 @@ export class RktRuntimeInfo implements RuntimeInfo {
         await this.images.ensureStage1(config.stage1Name);
         this.stage1 = OK;
       } catch (err) {
-        this.stage1 = { ok: false, reason: "Stage1Missing", message: `stage1 image ${config.stage1Name} is not in rkt's store and could not be fetched: ${(err as Error).message}` };
+        this.stage1 = {
+          ok: false,
+          reason: "Stage1Missing",
+          message: `stage1 image ${config.stage1Name} is not in rkt's store and could not be fetched: ${(err as Error).message}`,
+        };
       }
     }
     this.network = await this.checkNetwork();
@@ -128,6 +134,10 @@ export class RktRuntimeInfo implements RuntimeInfo {
         // not JSON: not a network configuration
       }
     }
-    return { ok: false, reason: "NetworkConfigMissing", message: `no CNI configuration named "${net}" in ${dir}; add one or start rktlet with another --net` };
+    return {
+      ok: false,
+      reason: "NetworkConfigMissing",
+      message: `no CNI configuration named "${net}" in ${dir}; add one or start rktlet with another --net`,
+    };
   }
 }

@@ -1,6 +1,6 @@
-import type { RktRunner } from "./cli/runner";
 import { ensureOk } from "./cli/errors";
-import { type RktPod, parsePodList } from "./parse/pod";
+import type { RktRunner } from "./cli/runner";
+import { parsePodList, type RktPod } from "./parse/pod";
 
 /**
  * One `rkt list --format=json` serves every List and Status call: it carries every pod with its apps.

@@ -1,4 +1,12 @@
-import type { Container, ContainerStats, MetricDescriptor, PodSandbox, PodSandboxMetrics, PodSandboxStats, StatsProvider } from "@rktlet/core";
+import type {
+  Container,
+  ContainerStats,
+  MetricDescriptor,
+  PodSandbox,
+  PodSandboxMetrics,
+  PodSandboxStats,
+  StatsProvider,
+} from "@rktlet/core";
 
 /**
  * Stats of rkt pods. Usage numbers (CPU, memory, network) come from the pods' cgroups and network

@@ -7,11 +7,19 @@ import type { RktResult } from "./runner";
  */
 const PATTERNS: readonly (readonly [RegExp, ErrorKind, string?])[] = [
   [/no matches found for|cannot find app|nonexistent app|no image IDs found|Unable to fopen "\/rkt\/env\//, ErrorKind.NotFound],
-  [/error finding images|attempted fallback to API v1 but not supported|either image was not found/, ErrorKind.NotFound, "the image is not in rkt's store or registry"],
+  [
+    /error finding images|attempted fallback to API v1 but not supported|either image was not found/,
+    ErrorKind.NotFound,
+    "the image is not in rkt's store or registry",
+  ],
   [/multiple apps with name/, ErrorKind.AlreadyExists],
   [/is not yet ready|error waiting for pod readiness/, ErrorKind.Unavailable, "the pod is not ready"],
   [/isn't currently running|is currently running|is already stopped/, ErrorKind.FailedPrecondition],
-  [/server gave HTTP response to HTTPS client/, ErrorKind.FailedPrecondition, "the registry speaks plain http: add `http` to --rkt-insecure-options"],
+  [
+    /server gave HTTP response to HTTPS client/,
+    ErrorKind.FailedPrecondition,
+    "the registry speaks plain http: add `http` to --rkt-insecure-options",
+  ],
   [/discovery failed/, ErrorKind.Unavailable, "image discovery failed (no network, or an unknown appc name)"],
   [/unauthorized|authentication required|401/i, ErrorKind.FailedPrecondition, "the registry refused the credentials"],
 ];
@@ -27,7 +35,15 @@ export function rktMessage(r: RktResult): string {
 
 /** Turns a failed rkt call into a RktletError a person can act on, carrying rkt's own message. */
 export function rktError(r: RktResult, what: string): RktletError {
-  const cmd = r.argv.slice(1, 2).concat(r.argv.slice(2).filter((a) => !a.startsWith("--")).slice(0, 2)).join(" ");
+  const cmd = r.argv
+    .slice(1, 2)
+    .concat(
+      r.argv
+        .slice(2)
+        .filter((a) => !a.startsWith("--"))
+        .slice(0, 2),
+    )
+    .join(" ");
   if (r.spawnError) return new RktletError(ErrorKind.Unavailable, `${what}: could not run rkt (${r.argv[0]}): ${r.spawnError}`);
   if (r.timedOut) return new RktletError(ErrorKind.DeadlineExceeded, `${what}: rkt ${cmd} did not finish in time and was killed`);
   const message = rktMessage(r) || `exit status ${r.exitCode}`;

@@ -90,9 +90,12 @@ export class RktRunner {
         stderr: r.stderr ?? "",
         timedOut,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
-        ...(r.failed && typeof r.exitCode !== "number" && !timedOut ? { spawnError: (r as { shortMessage?: string }).shortMessage ?? "could not start rkt" } : {}),
+        ...(r.failed && typeof r.exitCode !== "number" && !timedOut
+          ? { spawnError: (r as { shortMessage?: string }).shortMessage ?? "could not start rkt" }
+          : {}),
       };
-      if (result.exitCode !== 0) this.logger.debug({ argv, exitCode: result.exitCode, stderr: result.stderr.slice(-2000), timedOut }, "rkt failed");
+      if (result.exitCode !== 0)
+        this.logger.debug({ argv, exitCode: result.exitCode, stderr: result.stderr.slice(-2000), timedOut }, "rkt failed");
       return result;
     } finally {
       clearTimeout(timer);
@@ -103,7 +106,10 @@ export class RktRunner {
    * Starts rkt with its streams left to the caller (exec), in its own process group. The caller must
    * consume stdout and stderr and await `exited`.
    */
-  spawnStreaming(sub: string, args: readonly string[]): { pid: number | undefined; stdout: Readable; stderr: Readable; exited: Promise<number> } {
+  spawnStreaming(
+    sub: string,
+    args: readonly string[],
+  ): { pid: number | undefined; stdout: Readable; stderr: Readable; exited: Promise<number> } {
     const argv = this.argv(sub, args);
     this.logger.debug({ argv }, "rkt");
     this.spawns.record(sub);

@@ -130,7 +130,10 @@ export function appAddArgs(spec: ContainerSpec, ctx: AppAddContext): string[] {
   if (spec.workingDir) args.push(`--working-dir=${spec.workingDir}`);
 
   spec.mounts.forEach((m, i) => {
-    for (const [field, path] of [["host_path", m.hostPath], ["container_path", m.containerPath]] as const) {
+    for (const [field, path] of [
+      ["host_path", m.hostPath],
+      ["container_path", m.containerPath],
+    ] as const) {
       if (/[,=]/.test(path)) throw invalidArgument(`config.mounts[${i}].${field}`, "must not contain ',' or '=' (rkt's volume syntax)");
     }
     args.push(`--mnt-volume=name=vol-${i},kind=host,source=${m.hostPath},target=${m.containerPath},readOnly=${m.readonly}`);

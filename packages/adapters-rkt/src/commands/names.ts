@@ -46,7 +46,11 @@ export function refuseReserved(field: string, annotations: Readonly<Record<strin
  * the original rktlet).
  */
 export function appName(m: ContainerMetadata): string {
-  const lowered = m.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "c";
+  const lowered =
+    m.name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "c";
   const exact = lowered === m.name;
   const suffix = exact ? "" : `-${createHash("sha256").update(m.name).digest("hex").slice(0, 8)}`;
   return `${m.attempt}-${lowered.slice(0, 100)}${suffix}`;

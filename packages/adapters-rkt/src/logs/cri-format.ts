@@ -47,7 +47,9 @@ export function toCriLines(l: RawLogLine, max = MAX_CRI_LINE_BYTES): Buffer[] {
 export function rfc3339NanoNow(): string {
   const ms = Date.now();
   const base = new Date(ms).toISOString().slice(0, 19);
-  const nanos = String((ms % 1000) * 1_000_000).padStart(9, "0").replace(/0+$/, "");
+  const nanos = String((ms % 1000) * 1_000_000)
+    .padStart(9, "0")
+    .replace(/0+$/, "");
   return `${base}${nanos ? `.${nanos}` : ""}Z`;
 }
 

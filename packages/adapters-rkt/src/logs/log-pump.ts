@@ -2,7 +2,7 @@ import { type FileHandle, mkdir, open, readFile, rm, stat, truncate } from "node
 import { dirname, join } from "node:path";
 import { type Logger, silentLogger } from "@rktlet/core";
 import { writeJsonAtomic } from "@rktlet/node-support";
-import { MAX_CRI_LINE_BYTES, convertChunk } from "./cri-format";
+import { convertChunk, MAX_CRI_LINE_BYTES } from "./cri-format";
 
 export interface LogTarget {
   readonly id: string;
@@ -107,7 +107,10 @@ export class LogPump {
   }
 
   private async pumpOne(t: Tracked): Promise<void> {
-    const size = await stat(t.target.rawPath).then((s) => s.size, () => -1);
+    const size = await stat(t.target.rawPath).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (size < 0) return;
     if (size < t.progress.rawOffset) t.progress.rawOffset = 0; // the raw file was recreated
     while (size > t.progress.rawOffset) {

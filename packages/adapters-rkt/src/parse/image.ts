@@ -51,8 +51,12 @@ export function parseManifest(stdout: string): ImageManifestInfo {
 
 /** `rkt image fetch` prints the image id as its last stdout line (progress goes to stderr). */
 export function parseFetchOutput(stdout: string): string {
-  const lines = stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const id = lines[lines.length - 1] ?? "";
-  if (!/^sha512-[0-9a-f]{32,128}$/.test(id)) throw new Error(`rkt image fetch: no image id in its output (${JSON.stringify(stdout.slice(-200))})`);
+  if (!/^sha512-[0-9a-f]{32,128}$/.test(id))
+    throw new Error(`rkt image fetch: no image id in its output (${JSON.stringify(stdout.slice(-200))})`);
   return id;
 }

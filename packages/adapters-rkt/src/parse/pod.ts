@@ -1,4 +1,4 @@
-import { type Json, int64, isObject, num, parseJsonExact, str, stringMap } from "./json";
+import { int64, isObject, type Json, num, parseJsonExact, str, stringMap } from "./json";
 
 /** A network of a pod, as `rkt list`/`rkt status` print it. */
 export interface RktNetwork {
@@ -16,7 +16,12 @@ export interface RktApp {
   readonly finishedAt: bigint | undefined;
   readonly exitCode: number | undefined;
   readonly imageId: string;
-  readonly mounts: readonly { readonly name: string; readonly containerPath: string; readonly hostPath: string; readonly readOnly: boolean }[];
+  readonly mounts: readonly {
+    readonly name: string;
+    readonly containerPath: string;
+    readonly hostPath: string;
+    readonly readOnly: boolean;
+  }[];
   readonly userAnnotations: Record<string, string>;
   readonly userLabels: Record<string, string>;
 }
@@ -46,7 +51,12 @@ export function toApp(o: Json, ints?: ReadonlyMap<string, bigint>): RktApp {
     finishedAt: int64(o, "finished_at", ints),
     exitCode: num(o, "exit_code"),
     imageId: str(o, "image_id"),
-    mounts: mounts.map((m) => ({ name: str(m, "name"), containerPath: str(m, "container_path"), hostPath: str(m, "host_path"), readOnly: m.read_only === true })),
+    mounts: mounts.map((m) => ({
+      name: str(m, "name"),
+      containerPath: str(m, "container_path"),
+      hostPath: str(m, "host_path"),
+      readOnly: m.read_only === true,
+    })),
     userAnnotations: stringMap(o, "user_annotations"),
     userLabels: stringMap(o, "user_labels"),
   };
@@ -92,6 +102,7 @@ export function parseAppStatus(stdout: string): RktApp {
 
 /** The pod's address: the network rktlet names, else rkt's default network, else the first. */
 export function podIp(pod: RktPod): string {
-  const pick = pod.networks.find((n) => n.netName === "rkt.kubernetes.io") ?? pod.networks.find((n) => n.netName === "default") ?? pod.networks[0];
+  const pick =
+    pod.networks.find((n) => n.netName === "rkt.kubernetes.io") ?? pod.networks.find((n) => n.netName === "default") ?? pod.networks[0];
   return pick?.ip ?? "";
 }

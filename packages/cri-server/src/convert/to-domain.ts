@@ -98,7 +98,11 @@ export function containerSpec(config: api.ContainerConfig): core.ContainerSpec {
   };
 }
 
-const SECCOMP_TYPES: Readonly<Record<number, core.ContainerSecurity["seccomp"]["type"]>> = { 0: "RuntimeDefault", 1: "Unconfined", 2: "Localhost" };
+const SECCOMP_TYPES: Readonly<Record<number, core.ContainerSecurity["seccomp"]["type"]>> = {
+  0: "RuntimeDefault",
+  1: "Unconfined",
+  2: "Localhost",
+};
 
 /** kubelet sends no profile for an unconfined container, and the deprecated path form on old versions. */
 function seccomp(sc: api.LinuxContainerSecurityContext | undefined): core.ContainerSecurity["seccomp"] {

@@ -33,7 +33,10 @@ export async function createBackend(options: DaemonOptions, logger: Logger): Pro
       return testkit.createFakeBackend({ images: FAKE_PRELOADED });
     }
     case "rkt": {
-      logger.info({ rktPath: options.rktPath, dataDir: options.rktDataDir, insecureOptions: options.rktInsecureOptions.join(",") }, "rkt backend");
+      logger.info(
+        { rktPath: options.rktPath, dataDir: options.rktDataDir, insecureOptions: options.rktInsecureOptions.join(",") },
+        "rkt backend",
+      );
       const backend = createRktBackend({
         config: {
           rktPath: options.rktPath,

@@ -1,4 +1,4 @@
-import { RktletError, createCriRuntime } from "@rktlet/core";
+import { createCriRuntime, RktletError } from "@rktlet/core";
 import { createLogger } from "../logging";
 import { CriServer } from "../server";
 import { createBackend } from "./backends";

@@ -105,7 +105,9 @@ export function parseFlags(tokens: readonly string[], defs: ReadonlyMap<string, 
     else if (i < tokens.length) value = tokens[i++]!;
     else throw new FlagError(`flag needs an argument: ${s}`);
     if (def.kind === "bool" && parseGoBool(value) === undefined) {
-      throw new FlagError(`invalid argument ${JSON.stringify(value)} for "--${name}" flag: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
+      throw new FlagError(
+        `invalid argument ${JSON.stringify(value)} for "--${name}" flag: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
+      );
     }
     flags.add(name, value);
   }

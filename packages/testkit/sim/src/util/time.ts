@@ -64,7 +64,7 @@ export function humanizeAgo(ns: bigint, now: bigint = nowNs()): string {
   return plural(Math.floor(s / YEAR), "year");
 }
 
-const UNIT_NS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_NS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go's time.ParseDuration, in milliseconds; throws Go's error text. */
 export function parseGoDurationMs(input: string): number {
