@@ -52,11 +52,12 @@ export class LogPump {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /** Stops the timer and closes the files; with `drain`, converts what is pending first. */
+  async stop(drain = true): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
-    await this.pumpAll();
+    if (drain) await this.pumpAll();
     for (const t of this.tracked.values()) await this.closeOut(t);
   }
 

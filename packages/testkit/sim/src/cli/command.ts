@@ -36,7 +36,20 @@ export interface CommandSpec {
   readonly run?: (ctx: Context) => Promise<number> | number;
 }
 
-const INSECURE_ALLOWED = ["none", "image", "tls", "ondisk", "http", "pubkey", "capabilities", "paths", "seccomp", "all-fetch", "all-run", "all"];
+const INSECURE_ALLOWED = [
+  "none",
+  "image",
+  "tls",
+  "ondisk",
+  "http",
+  "pubkey",
+  "capabilities",
+  "paths",
+  "seccomp",
+  "all-fetch",
+  "all-run",
+  "all",
+];
 
 export const GLOBAL_FLAGS: readonly FlagDef[] = [
   flag("debug", "bool", "false", "print out more debug information to stderr", "true"),
@@ -67,7 +80,8 @@ export function expandInsecure(value: string): Set<string> | string {
 
 export function globalsFrom(flags: FlagValues, cwd: string): Globals | string {
   const insecure = expandInsecure(flags.str("insecure-options"));
-  if (typeof insecure === "string") return `invalid argument ${JSON.stringify(flags.str("insecure-options"))} for "--insecure-options" flag: ${insecure}`;
+  if (typeof insecure === "string")
+    return `invalid argument ${JSON.stringify(flags.str("insecure-options"))} for "--insecure-options" flag: ${insecure}`;
   return {
     dir: path.resolve(cwd, flags.str("dir")),
     debug: flags.bool("debug"),
@@ -79,12 +93,18 @@ export function globalsFrom(flags: FlagValues, cwd: string): Globals | string {
 }
 
 function flagUsageLine(f: FlagDef): string {
-  const left = f.kind === "bool" ? `--${f.name}[=${f.def}]` : f.kind === "string" ? `--${f.name}=${JSON.stringify(f.def)}` : `--${f.name}=${f.def}`;
+  const left =
+    f.kind === "bool" ? `--${f.name}[=${f.def}]` : f.kind === "string" ? `--${f.name}=${JSON.stringify(f.def)}` : `--${f.name}=${f.def}`;
   return `      ${left}\t${f.usage}\n`;
 }
 
 function flagBlock(flags: readonly FlagDef[]): string {
-  return tabwrite([...flags].sort((a, b) => (a.name < b.name ? -1 : 1)).map(flagUsageLine).join(""));
+  return tabwrite(
+    [...flags]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map(flagUsageLine)
+      .join(""),
+  );
 }
 
 /** rkt's usage template: NAME / USAGE / DESCRIPTION / OPTIONS / GLOBAL OPTIONS, tab-aligned. */
