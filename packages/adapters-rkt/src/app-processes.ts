@@ -15,8 +15,10 @@ export async function appProcesses(dataDir: string, podUuid: string, app: string
   const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "");
   const candidates: string[] = [];
   for (const line of cgroups.split("\n")) {
-    const [, controllers, path] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
-    if (path === undefined) continue;
+    const [, controllers, found] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+    if (found === undefined) continue;
+    // systemd as the pod's PID 1 sits in init.scope; its apps are siblings under system.slice.
+    const path = found.replace(/\/init\.scope$/, "");
     if (controllers === "name=systemd") candidates.push(join(cgroupRoot, "systemd", path));
     else if (controllers === "") candidates.push(join(cgroupRoot, "unified", path), join(cgroupRoot, path));
   }

@@ -1,68 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import * as loader from "@grpc/proto-loader";
+import { type Daemon, call, codeOf, referenceClients, startDaemon as start, waitForStart } from "./daemon-helpers";
 
 /**
  * The built `rktlet` daemon as a separate process, driven by a client that knows nothing of rktlet: it
  * loads only the reference CRI proto at run time.
  */
-const ROOT = join(__dirname, "..", "..", "..");
-const BIN = join(ROOT, "packages", "cri-server", "dist", "bin", "rktlet.js");
-const REFERENCE = process.env.CRI_REFERENCE_PROTO ?? join(ROOT, "..", "shared", "reference", "cri-api-v1.proto");
-
-type Callback = (err: grpc.ServiceError | null, res: Record<string, unknown>) => void;
-type DynamicClient = grpc.Client & Record<string, (req: unknown, cb: Callback) => void>;
-
-function referenceClients(socket: string): { runtime: DynamicClient; image: DynamicClient } {
-  if (!existsSync(REFERENCE)) throw new Error(`reference proto not found at ${REFERENCE}; set CRI_REFERENCE_PROTO`);
-  const def = loader.loadSync(REFERENCE, { keepCase: true, longs: String, enums: String, defaults: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
-  const make = (name: string) =>
-    new (pkg.runtime.v1[name] as grpc.ServiceClientConstructor)(`unix://${socket}`, grpc.credentials.createInsecure()) as DynamicClient;
-  return { runtime: make("RuntimeService"), image: make("ImageService") };
-}
-
-function call(client: DynamicClient, method: string, req: unknown): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => client[method]?.(req, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "OK";
-  } catch (err) {
-    return grpc.status[(err as grpc.ServiceError).code] as string;
-  }
-}
-
-interface Daemon {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startDaemon(socket: string, extra: string[] = []): Daemon {
-  const proc = spawn(process.execPath, [BIN, "--backend", "fake", "--listen", socket, "--log-level", "info", ...extra], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  return { proc, output: () => out, exited };
-}
-
-async function waitForStart(d: Daemon): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (d.output().includes("rktlet started")) return;
-    if (d.proc.exitCode !== null) throw new Error(`daemon exited early: ${d.output()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`daemon did not start: ${d.output()}`);
-}
+const startDaemon = (socket: string, extra: string[] = []): Daemon => start(["--backend", "fake", "--listen", socket, "--log-level", "info", ...extra]);
 
 let dir: string;
 let socket: string;

@@ -6,4 +6,5 @@
 export * from "./client";
 export * from "./clock";
 export * from "./fakes/index";
+export * from "./rkt-sim";
 export * from "./server";

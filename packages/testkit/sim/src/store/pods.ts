@@ -83,6 +83,8 @@ export interface PodRecord {
   ports: string[];
   nets: NetRecord[];
   stage1Id: string;
+  /** The sandbox ran with --debug (stage1 passes it on to iottymux). */
+  debug: boolean;
   apps: AppRecord[];
   /** Names of apps removed with `app rm` (exec into them fails differently from unknown names). */
   removedApps: string[];
