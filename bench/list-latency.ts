@@ -22,7 +22,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "rkb-"));
   const units = new ProcessUnitManager({ stateDir: join(dir, "s", "units") });
   const backend = createRktBackend({
-    config: { rktPath: rktSimPath(), dataDir: join(dir, "d"), stateDir: join(dir, "s"), sharedMount: false, readyTimeoutMs: 60_000, watchMs: 60_000 },
+    config: {
+      rktPath: rktSimPath(),
+      dataDir: join(dir, "d"),
+      stateDir: join(dir, "s"),
+      sharedMount: false,
+      readyTimeoutMs: 60_000,
+      watchMs: 60_000,
+    },
     units,
   });
   await backend.start();
@@ -33,7 +40,11 @@ async function main(): Promise<void> {
   const c = connectCriClients(socket);
   try {
     const setupStart = Date.now();
-    await c.image.pullImage({ image: { image: "busybox", annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined });
+    await c.image.pullImage({
+      image: { image: "busybox", annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" },
+      auth: undefined,
+      sandboxConfig: undefined,
+    });
     const logDir = join(dir, "logs");
     mkdirSync(logDir);
     const queue = Array.from({ length: pods }, (_, i) => i);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ContainerEvent, ContainerState, PodSandboxState } from "@rktlet/core";
-import { type SimEnv, container, pod, startSimEnv, until } from "./sim-env";
+import { container, pod, type SimEnv, startSimEnv, until } from "./sim-env";
 
 /** The rkt backend end to end, over the rkt simulator: real processes, real log files, real exit codes. */
 let env: SimEnv;
@@ -27,7 +27,12 @@ describe("rkt backend over the simulator", () => {
     const podId = await rt.sandboxes.run(pod("web", env.logDir));
     expect(podId).toMatch(/^[0-9a-f-]{36}$/);
     const { sandbox } = await rt.sandboxes.status(podId);
-    expect(sandbox).toMatchObject({ state: PodSandboxState.Ready, metadata: { name: "web", uid: "uid-web", namespace: "default", attempt: 0 }, labels: { app: "web" }, annotations: { note: "hello" } });
+    expect(sandbox).toMatchObject({
+      state: PodSandboxState.Ready,
+      metadata: { name: "web", uid: "uid-web", namespace: "default", attempt: 0 },
+      labels: { app: "web" },
+      annotations: { note: "hello" },
+    });
     expect(sandbox.network?.ip).toMatch(/^172\.16\.28\.\d+$/);
     expect(sandbox.createdAt).toBeGreaterThan(1_600_000_000_000_000_000n);
 
@@ -35,14 +40,23 @@ describe("rkt backend over the simulator", () => {
     expect((await rt.containers.status(id)).state).toBe(ContainerState.Created);
     await rt.containers.start(id);
     const running = await rt.containers.status(id);
-    expect(running).toMatchObject({ state: ContainerState.Running, metadata: { name: "app", attempt: 0 }, labels: { tier: "app" }, annotations: { owner: "test" } });
+    expect(running).toMatchObject({
+      state: ContainerState.Running,
+      metadata: { name: "app", attempt: 0 },
+      labels: { tier: "app" },
+      annotations: { owner: "test" },
+    });
     expect(running.image.image).toBe("busybox");
     expect(running.imageRef).toMatch(/^sha512-/);
     expect(running.logPath).toBe(join(env.logDir, "web", "app", "0.log"));
-    const log = await until(async () => {
-      const text = readLog(running.logPath);
-      return text.includes("stdout F hello") && text.includes("stderr F oops") && text;
-    }, 10_000, "the CRI log");
+    const log = await until(
+      async () => {
+        const text = readLog(running.logPath);
+        return text.includes("stdout F hello") && text.includes("stderr F oops") && text;
+      },
+      10_000,
+      "the CRI log",
+    );
     expect(log).toMatch(/^\d{4}-\d\d-\d\dT\S+Z stdout F hello$/m);
 
     const out = await rt.containers.execSync(id, ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], 10);
@@ -102,7 +116,10 @@ describe("rkt backend over the simulator", () => {
 
   test("a daemon restart (a new backend over the same directories) sees the same pods and containers, and logs go on without gaps or repeats", async () => {
     const podId = await env.runtime.sandboxes.run(pod("keep", env.logDir));
-    const id = await env.runtime.containers.create(podId, container("ticker", "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.05; done"));
+    const id = await env.runtime.containers.create(
+      podId,
+      container("ticker", "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.05; done"),
+    );
     await env.runtime.containers.start(id);
     const idle = await env.runtime.containers.create(podId, container("idle", "sleep 3600"));
     const before = { pods: await env.runtime.sandboxes.list(), containers: await env.runtime.containers.list({ podSandboxId: podId }) };
@@ -122,7 +139,10 @@ describe("rkt backend over the simulator", () => {
       const text = readLog(logPath);
       return text.trim().split("\n").length > 5 && text;
     });
-    const ticks = lines.trim().split("\n").map((l) => Number(/tick-(\d+)$/.exec(l)?.[1]));
+    const ticks = lines
+      .trim()
+      .split("\n")
+      .map((l) => Number(/tick-(\d+)$/.exec(l)?.[1]));
     expect(ticks).toEqual(ticks.map((_, i) => i + 1));
     await runtime.sandboxes.remove(podId);
   }, 60_000);

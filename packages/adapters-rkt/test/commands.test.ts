@@ -11,6 +11,7 @@ import {
   sliceOf,
 } from "@rktlet/adapters-rkt";
 import type { ContainerSpec, PodSandboxSpec } from "@rktlet/core";
+import { containerSpec } from "@rktlet/testkit";
 import { fixture } from "./fixtures";
 
 const EXTRA_RESERVED =
@@ -215,32 +216,4 @@ describe("command lines, exactly as the contract and the recorded real invocatio
   });
 });
 
-const baseSpec: Partial<ContainerSpec> = {
-  metadata: { name: "c", attempt: 0 },
-  image: { image: "busybox", annotations: {} },
-  command: [],
-  args: [],
-  workingDir: "",
-  envs: [],
-  mounts: [],
-  devices: [],
-  labels: {},
-  annotations: {},
-  logPath: "",
-  stdin: false,
-  stdinOnce: false,
-  tty: false,
-  resources: undefined,
-  security: {
-    privileged: false,
-    readonlyRootfs: false,
-    runAsUser: undefined,
-    runAsUsername: "",
-    runAsGroup: undefined,
-    supplementalGroups: [],
-    addCapabilities: [],
-    dropCapabilities: [],
-    noNewPrivs: false,
-    seccomp: { type: "RuntimeDefault", localhostRef: "" },
-  },
-};
+const baseSpec: Partial<ContainerSpec> = containerSpec("c", { command: [], logPath: "" });

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
-import { type RktBackend, type RktConfig, createRktBackend } from "@rktlet/adapters-rkt";
-import { type ContainerSpec, type CriRuntime, type PodSandboxSpec, createCriRuntime } from "@rktlet/core";
-import { rktSimPath } from "@rktlet/testkit";
+import { createRktBackend, type RktBackend, type RktConfig } from "@rktlet/adapters-rkt";
+import { type ContainerSpec, type CriRuntime, createCriRuntime, type PodSandboxSpec } from "@rktlet/core";
+import { containerSpec, podSandboxSpec, rktSimPath } from "@rktlet/testkit";
 
 /** A real rkt backend over the rkt simulator, in a temporary directory (short, for unix socket paths). */
 export interface SimEnv {
@@ -64,54 +64,16 @@ export async function startSimEnv(config: Partial<RktConfig> = {}): Promise<SimE
 }
 
 export function pod(name: string, logDir: string, over: Partial<PodSandboxSpec> = {}): PodSandboxSpec {
-  return {
-    metadata: { name, uid: `uid-${name}`, namespace: "default", attempt: 0 },
-    hostname: name,
-    logDirectory: join(logDir, name),
-    dns: undefined,
-    portMappings: [],
-    labels: { app: name },
-    annotations: { note: "hello" },
-    cgroupParent: "",
-    namespaceOptions: { network: "POD", pid: "CONTAINER", ipc: "POD", targetId: "" },
-    privileged: false,
-    sysctls: {},
-    runtimeHandler: "",
-    ...over,
-  };
+  return podSandboxSpec(name, { logDirectory: join(logDir, name), annotations: { note: "hello" }, ...over });
 }
 
 export function container(name: string, script: string, over: Partial<ContainerSpec> = {}): ContainerSpec {
-  return {
-    metadata: { name, attempt: 0 },
-    image: { image: "busybox", annotations: {} },
+  return containerSpec(name, {
     command: ["/bin/sh", "-c", script],
-    args: [],
-    workingDir: "",
     envs: [{ key: "GREETING", value: "hello" }],
-    mounts: [],
-    devices: [],
-    labels: { tier: name },
     annotations: { owner: "test" },
-    logPath: `${name}/0.log`,
-    stdin: false,
-    stdinOnce: false,
-    tty: false,
-    resources: undefined,
-    security: {
-      privileged: false,
-      readonlyRootfs: false,
-      runAsUser: undefined,
-      runAsUsername: "",
-      runAsGroup: undefined,
-      supplementalGroups: [],
-      addCapabilities: [],
-      dropCapabilities: [],
-      noNewPrivs: false,
-      seccomp: { type: "RuntimeDefault", localhostRef: "" },
-    },
     ...over,
-  };
+  });
 }
 
 export async function until<T>(fn: () => Promise<T | undefined | false>, ms = 10_000, what = "condition"): Promise<T> {

@@ -17,7 +17,8 @@ export function referenceClients(socket: string): { runtime: DynamicClient; imag
   if (!existsSync(REFERENCE)) throw new Error(`reference proto not found at ${REFERENCE}; set CRI_REFERENCE_PROTO`);
   const def = loader.loadSync(REFERENCE, { keepCase: true, longs: String, enums: String, defaults: true });
   const pkg = grpc.loadPackageDefinition(def) as unknown as { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
-  const make = (name: string) => new (pkg.runtime.v1[name] as grpc.ServiceClientConstructor)(`unix://${socket}`, grpc.credentials.createInsecure()) as DynamicClient;
+  const make = (name: string) =>
+    new (pkg.runtime.v1[name] as grpc.ServiceClientConstructor)(`unix://${socket}`, grpc.credentials.createInsecure()) as DynamicClient;
   const runtime = make("RuntimeService");
   const image = make("ImageService");
   return {

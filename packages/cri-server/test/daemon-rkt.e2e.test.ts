@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { rktSimPath } from "@rktlet/testkit";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
-import { type Daemon, call, codeOf, referenceClients, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
+import { rktSimPath } from "@rktlet/testkit";
+import { call, codeOf, type Daemon, referenceClients, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
 
 /**
  * `rktlet --backend rkt` with --rkt-path pointing at the rkt simulator, driven by a reference-proto
@@ -69,7 +69,13 @@ test("the full CRI lifecycle with a real command, ExecSync, logs, stop within it
   const create = (name: string, script: string) =>
     call(c.runtime, "CreateContainer", {
       pod_sandbox_id: podId,
-      config: { metadata: { name, attempt: 0 }, image: { image: "busybox" }, command: ["sh", "-c", script], log_path: `${name}/0.log`, labels: { tier: name } },
+      config: {
+        metadata: { name, attempt: 0 },
+        image: { image: "busybox" },
+        command: ["sh", "-c", script],
+        log_path: `${name}/0.log`,
+        labels: { tier: name },
+      },
       sandbox_config: podConfig("web"),
     }).then((r) => r.container_id as string);
   const cid = await create("app", "echo hello; sleep 3600");
@@ -87,10 +93,15 @@ test("the full CRI lifecycle with a real command, ExecSync, logs, stop within it
   });
 
   const exec = await call(c.runtime, "ExecSync", { container_id: cid, cmd: ["sh", "-c", "echo out; echo err >&2; exit 4"], timeout: 10 });
-  expect([Buffer.from(exec.stdout as Buffer).toString(), Buffer.from(exec.stderr as Buffer).toString(), exec.exit_code]).toEqual(["out\n", "err\n", 4]);
+  expect([Buffer.from(exec.stdout as Buffer).toString(), Buffer.from(exec.stderr as Buffer).toString(), exec.exit_code]).toEqual([
+    "out\n",
+    "err\n",
+    4,
+  ]);
   expect(await codeOf(call(c.runtime, "ExecSync", { container_id: cid, cmd: ["sleep", "10"], timeout: 1 }))).toBe("DEADLINE_EXCEEDED");
 
-  const filtered = async (filter: Record<string, unknown>) => ((await call(c.runtime, "ListContainers", { filter })).containers as { id: string }[]).map((x) => x.id).sort();
+  const filtered = async (filter: Record<string, unknown>) =>
+    ((await call(c.runtime, "ListContainers", { filter })).containers as { id: string }[]).map((x) => x.id).sort();
   expect(await filtered({ pod_sandbox_id: podId })).toEqual([cid, stubborn].sort());
   expect(await filtered({ label_selector: { tier: "app" } })).toEqual([cid]);
   expect(await filtered({ state: { state: "CONTAINER_RUNNING" } })).toEqual([cid, stubborn].sort());

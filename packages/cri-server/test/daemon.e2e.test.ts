@@ -1,13 +1,14 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Daemon, call, codeOf, referenceClients, startDaemon as start, waitForStart } from "./daemon-helpers";
+import { call, codeOf, type Daemon, referenceClients, startDaemon as start, waitForStart } from "./daemon-helpers";
 
 /**
  * The built `rktlet` daemon as a separate process, driven by a client that knows nothing of rktlet: it
  * loads only the reference CRI proto at run time.
  */
-const startDaemon = (socket: string, extra: string[] = []): Daemon => start(["--backend", "fake", "--listen", socket, "--log-level", "info", ...extra]);
+const startDaemon = (socket: string, extra: string[] = []): Daemon =>
+  start(["--backend", "fake", "--listen", socket, "--log-level", "info", ...extra]);
 
 let dir: string;
 let socket: string;

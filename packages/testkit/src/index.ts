@@ -8,3 +8,4 @@ export * from "./clock";
 export * from "./fakes/index";
 export * from "./rkt-sim";
 export * from "./server";
+export * from "./specs";
