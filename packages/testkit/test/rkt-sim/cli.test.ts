@@ -1,7 +1,7 @@
 /** Command-line surface: global flags, experiments, usage errors, argument syntax, output formats. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type RunResult, SimEnv, fixture, runSim, waitFor } from "./helpers";
+import { fixture, type RunResult, runSim, SimEnv, waitFor } from "./helpers";
 
 let env: SimEnv;
 beforeEach(() => {
@@ -25,7 +25,9 @@ test("global flags may come anywhere before the positionals; the last occurrence
   expect(JSON.parse(after.stdout)).toHaveLength(1);
   expect(ok(await env.run(["image", `--dir=${other}`, "list", `--dir=${env.dir}`, "--format=json"])).stdout).toBe("null\n");
   // `--debug=false … --debug`: the sandbox runs with debug output.
-  const sb = await env.sandbox([], { args: ["app", ...env.globals, "--debug", "sandbox", `--uuid-file-save=${join(env.tmp, "dbg.uuid")}`, "--net=host"] });
+  const sb = await env.sandbox([], {
+    args: ["app", ...env.globals, "--debug", "sandbox", `--uuid-file-save=${join(env.tmp, "dbg.uuid")}`, "--net=host"],
+  });
   ok(await env.rkt("status", sb.uuid, "--wait-ready=10s"));
   expect(sb.stderr()).toContain("stage0: Preparing stage1\n");
 });
@@ -45,9 +47,12 @@ test("app and attach need their experiments", async () => {
 
   const image = await busybox();
   const sb = await env.readySandbox(["--net=host"]);
-  const noAttach = await env.run(["app", ...env.globals, "add", sb.uuid, image, "--name=a", "--stdin=stream", "--exec=/bin/true", "--", "---"], {
-    env: { ...bare, RKT_EXPERIMENT_APP: "true" },
-  });
+  const noAttach = await env.run(
+    ["app", ...env.globals, "add", sb.uuid, image, "--name=a", "--stdin=stream", "--exec=/bin/true", "--", "---"],
+    {
+      env: { ...bare, RKT_EXPERIMENT_APP: "true" },
+    },
+  );
   expect(noAttach.rc).toBe(254);
   expect(noAttach.stderr).toMatch(/^add: error parsing app image arguments: unknown flag: --stdin\n/);
 });
@@ -86,7 +91,15 @@ test("sandbox flag validation: --dns=host mixed with other dns flags, bad --port
 });
 
 test("the sandbox records its flags: hostname, dns, ports, annotations", async () => {
-  const sb = await env.readySandbox(["--hostname=pod-b", "--dns=10.96.0.10", "--dns-search=svc.local", "--dns-opt=ndots:5", "--port=tcp-80-18080:tcp:80:0.0.0.0:18080", "--annotation=a=b", "--user-annotation=k=v=w"]);
+  const sb = await env.readySandbox([
+    "--hostname=pod-b",
+    "--dns=10.96.0.10",
+    "--dns-search=svc.local",
+    "--dns-opt=ndots:5",
+    "--port=tcp-80-18080:tcp:80:0.0.0.0:18080",
+    "--annotation=a=b",
+    "--user-annotation=k=v=w",
+  ]);
   const rec = JSON.parse(readFileSync(join(env.dir, "pods", "run", sb.uuid, "pod.json"), "utf8")) as Record<string, unknown>;
   expect(rec).toMatchObject({
     hostname: "pod-b",
@@ -120,11 +133,14 @@ test("app add argument syntax: ---, -- ---, image exec, args without --exec", as
   await waitFor("args output", () => (existsSync(out) ? readFileSync(out, "utf8") : undefined));
   expect(readFileSync(out, "utf8")).toBe("from-image-exec\n");
   // The image's own exec ("sh") with an open stdin keeps running; /bin/true exits 0.
-  expect(ok(await env.rkt("app", "list", sb.uuid)).stdout).toMatch(/^NAME\t\tSTATE\ndash\t\texited\nimgexec\t\trunning\nargs\t\texited\n$/);
+  const want = "NAME\tSTATE\ndash\texited\nimgexec\trunning\nargs\texited\n";
+  await waitFor("app states", async () => ((await env.rkt("app", "list", sb.uuid)).stdout === want ? true : undefined));
   const pretty = ok(await env.rkt("app", "status", sb.uuid, "--app=dash", "--format=json-pretty")).stdout;
   expect(pretty).toMatch(/^\{\n\t"name": "dash",\n\t"state": "exited",\n/);
   const text = ok(await env.rkt("app", "status", sb.uuid, "--app=dash")).stdout;
-  expect(text).toMatch(/^name=dash\nstate=exited\ncreated=.* \+0000 UTC\nstarted=.*\nfinished=.*\nexit_code=0\nimage_id=sha512-[0-9a-f]{128}\n$/);
+  expect(text).toMatch(
+    /^name=dash\nstate=exited\ncreated=.* \+0000 UTC\nstarted=.*\nfinished=.*\nexit_code=0\nimage_id=sha512-[0-9a-f]{128}\n$/,
+  );
 });
 
 test("list text table and status text", async () => {
@@ -134,20 +150,28 @@ test("list text table and status text", async () => {
   ok(await env.rkt("app", "add", sb.uuid, image, "--name=second", "--exec=/bin/true", "--", "---"));
   const text = ok(await env.rkt("list")).stdout;
   const lines = text.split("\n");
-  expect(lines[0]).toBe("UUID\t\tAPP\tIMAGE NAME\t\t\t\t\tSTATE\tCREATED\tSTARTED\tNETWORKS");
-  expect(lines[1]).toMatch(new RegExp(`^${sb.uuid.slice(0, 8)}\tfirst\tregistry-1\\.docker\\.io/library/busybox:latest\trunning\t`));
-  expect(lines[2]).toMatch(/^\t\tsecond\tregistry-1\.docker\.io\/library\/busybox:latest\t\t\t\t$/);
+  // Column widths depend on the relative times ("now", "1 second ago"), so only the fixed part is exact.
+  expect(lines[0]).toMatch(/^UUID\t\tAPP\tIMAGE NAME\t\t\t\t\tSTATE\tCREATED\t+STARTED\t+NETWORKS$/);
+  expect(lines[1]).toMatch(
+    new RegExp(
+      `^${sb.uuid.slice(0, 8)}\tfirst\tregistry-1\\.docker\\.io/library/busybox:latest\trunning\t(now|\\d+ seconds? ago)\t+(now|\\d+ seconds? ago)\t+$`,
+    ),
+  );
+  expect(lines[2]).toMatch(/^\t\tsecond\tregistry-1\.docker\.io\/library\/busybox:latest\t\t\t+$/);
   expect(ok(await env.rkt("list", "--full", "--no-legend")).stdout.startsWith(sb.uuid)).toBe(true);
   const status = ok(await env.rkt("status", sb.uuid)).stdout;
-  expect(status).toMatch(/^state=running\ncreated=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})? \+0000 UTC\nstarted=.*\nnetworks=\npid=\d+\nexited=false\n$/);
+  expect(status).toMatch(
+    /^state=running\ncreated=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})? \+0000 UTC\nstarted=.*\nnetworks=\npid=\d+\nexited=false\n$/,
+  );
   expect(status).toContain(`\npid=${sb.child.pid}\n`);
 });
 
 test("state lives under --dir: the pod directory layout", async () => {
   const sb = await env.readySandbox(["--net=host"]);
   expect(readdirSync(join(env.dir, "pods", "run"))).toEqual([sb.uuid]);
-  expect(readdirSync(join(env.dir, "pods", "run", sb.uuid)).sort()).toEqual(["ctl.sock", "pod.json"]);
+  expect(readdirSync(join(env.dir, "pods", "run", sb.uuid)).sort()).toEqual(["ctl.sock", "pid", "pod.json"]);
+  expect(readFileSync(join(env.dir, "pods", "run", sb.uuid, "pid"), "utf8")).toBe(String(sb.child.pid));
   ok(await env.rkt("stop", sb.uuid));
   await sb.exited;
-  expect(readdirSync(join(env.dir, "pods", "run", sb.uuid))).toEqual(["pod.json"]);
+  expect(readdirSync(join(env.dir, "pods", "run", sb.uuid)).sort()).toEqual(["pid", "pod.json"]);
 });

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Fixture, type RunResult, SIM, type Sandbox, SimEnv, fixture, sleep, waitFor, zeroTimes } from "./helpers";
+import { type Fixture, fixture, type RunResult, type Sandbox, SIM, SimEnv, sleep, waitFor, zeroTimes } from "./helpers";
 
 const POD_A = "c0a11ab3-2b8f-4e7e-8283-a25072cde53c";
 const POD_B = "0dacbf9a-cd9d-46a6-a78b-4e862bc5eda6";
@@ -46,7 +46,15 @@ const sandboxes = new Map<string, Sandbox>();
 
 function toSim(arg: string): string {
   let a = arg === "--dir=D" ? `--dir=${env.dir}` : arg;
-  a = a.split("TMP/").join(`${env.tmp}/`).split("LOGDIR").join(env.logDir).split("HOSTVOL").join(env.hostVol).split("STAGE1ACI").join(aciPath);
+  a = a
+    .split("TMP/")
+    .join(`${env.tmp}/`)
+    .split("LOGDIR")
+    .join(env.logDir)
+    .split("HOSTVOL")
+    .join(env.hostVol)
+    .split("STAGE1ACI")
+    .join(aciPath);
   for (const [from, to] of ids) a = a.split(from).join(to);
   return a;
 }
@@ -69,7 +77,11 @@ function runCase(f: Fixture, edit: (args: string[]) => string[] = (a) => a): Pro
 }
 
 function expectSame(r: RunResult, f: Fixture, norm: (s: string) => string = (s) => s): void {
-  expect({ rc: r.rc, stdout: norm(fromSim(r.stdout)), stderr: fromSim(r.stderr) }).toEqual({ rc: f.rc, stdout: norm(f.stdout), stderr: f.stderr });
+  expect({ rc: r.rc, stdout: norm(fromSim(r.stdout)), stderr: fromSim(r.stderr) }).toEqual({
+    rc: f.rc,
+    stdout: norm(f.stdout),
+    stderr: f.stderr,
+  });
 }
 
 /** Retries a read-only comparison while the simulator catches up (apps exiting, pods stopping). */
@@ -238,7 +250,14 @@ custom("status-pod-apps-plain", async (f) => expectSame(await runCase(f), f, sta
 // app-rm-after-failed-add is rkt's failure to remove the half-added app: not reproducible, not replayed.
 // The recorded session also added "dbg-1" (a --debug retry of the volume app) here.
 extra("add dbg-1", async () => {
-  const r = await env.rkt("app", "add", ids.get(POD_A)!, ids.get(BUSYBOX_ID)!, "--name=dbg-1", `--mnt-volume=name=v1,kind=host,source=${env.hostVol},target=/data`);
+  const r = await env.rkt(
+    "app",
+    "add",
+    ids.get(POD_A)!,
+    ids.get(BUSYBOX_ID)!,
+    "--name=dbg-1",
+    `--mnt-volume=name=v1,kind=host,source=${env.hostVol},target=/data`,
+  );
   expect(r.rc).toBe(0);
 });
 exact("app-add-full");

@@ -1,10 +1,18 @@
 /** Shared helpers for the rkt simulator tests: run the built binary, manage sandboxes, load fixtures. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, chmodSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const SIM = resolve(__dirname, "..", "..", "sim", "dist", "bin", "rkt-sim.js");
+
+/** Fails the suite at once, with the fix, when the simulator has not been built. */
+function assertBuilt(): void {
+  const fix = "build it: npx tsc -b packages/testkit/sim && chmod +x packages/testkit/sim/dist/bin/rkt-sim.js";
+  if (!existsSync(SIM)) throw new Error(`${SIM} is missing; ${fix}`);
+  if ((statSync(SIM).mode & 0o111) === 0) throw new Error(`${SIM} is not executable; ${fix}`);
+}
+assertBuilt();
 
 /** The recorded real rkt 1.30 invocations (../shared/reference/fixtures/rkt beside the repository). */
 export const FIXTURES = process.env.RKT_FIXTURES ?? join(__dirname, "..", "..", "..", "..", "..", "shared", "reference", "fixtures", "rkt");

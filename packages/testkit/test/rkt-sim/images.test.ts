@@ -6,7 +6,8 @@ import { type RunResult, SimEnv } from "./helpers";
 let env: SimEnv;
 afterEach(() => env.cleanup(), 30_000);
 
-const NOT_FOUND = "either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled";
+const NOT_FOUND =
+  "either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled";
 
 function ok(r: RunResult): RunResult {
   if (r.rc !== 0) throw new Error(`rc ${r.rc}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
@@ -48,9 +49,24 @@ describe("without a registry file", () => {
 
   test("docker2aci naming and manifest", async () => {
     const id = lastLine(ok(await fetch(env, "docker://busybox:latest")));
-    const list = JSON.parse(ok(await env.rkt("image", "list", "--full", "--format=json", "--sort=importtime")).stdout) as Record<string, unknown>[];
-    expect(list).toEqual([{ id, name: "registry-1.docker.io/library/busybox:latest", import_time: expect.any(Number), last_used_time: expect.any(Number), size: 3203584 }]);
-    const m = JSON.parse(ok(await env.rkt("image", "cat-manifest", id)).stdout) as { name: string; app: Record<string, unknown>; annotations: { name: string; value: string }[] };
+    const list = JSON.parse(ok(await env.rkt("image", "list", "--full", "--format=json", "--sort=importtime")).stdout) as Record<
+      string,
+      unknown
+    >[];
+    expect(list).toEqual([
+      {
+        id,
+        name: "registry-1.docker.io/library/busybox:latest",
+        import_time: expect.any(Number),
+        last_used_time: expect.any(Number),
+        size: 3203584,
+      },
+    ]);
+    const m = JSON.parse(ok(await env.rkt("image", "cat-manifest", id)).stdout) as {
+      name: string;
+      app: Record<string, unknown>;
+      annotations: { name: string; value: string }[];
+    };
     expect(m.name).toBe("registry-1.docker.io/library/busybox");
     expect(m.app).toMatchObject({ exec: ["sh"], user: "0", group: "0" });
     expect(Object.fromEntries(m.annotations.map((a) => [a.name, a.value]))).toMatchObject({
@@ -60,7 +76,9 @@ describe("without a registry file", () => {
       "appc.io/docker/cmd": '["sh"]',
     });
     // cat-manifest by appc name works; a docker:// string is refused like rkt does.
-    expect(ok(await env.rkt("image", "cat-manifest", "registry-1.docker.io/library/busybox:latest")).stdout).toContain('"acKind": "ImageManifest"');
+    expect(ok(await env.rkt("image", "cat-manifest", "registry-1.docker.io/library/busybox:latest")).stdout).toContain(
+      '"acKind": "ImageManifest"',
+    );
     expect(await env.rkt("image", "cat-manifest", "docker://busybox:latest")).toEqual({
       rc: 254,
       stdout: "",
@@ -79,22 +97,42 @@ describe("without a registry file", () => {
     const hit = ok(await env.rkt("image", "fetch", "--pull-policy=new", "--full=true", "docker://busybox:latest"));
     expect(hit).toEqual({ rc: 0, stdout: first.stdout, stderr: "" });
     expect(ok(await env.rkt("image", "fetch", "--pull-policy=never", "--full=true", "docker://busybox:latest")).stdout).toBe(first.stdout);
-    expect(await fetch(env, "docker://busybox")).toEqual({ rc: 254, stdout: "", stderr: "fetch: attempted fallback to API v1 but not supported\n" });
+    expect(await fetch(env, "docker://busybox")).toEqual({
+      rc: 254,
+      stdout: "",
+      stderr: "fetch: attempted fallback to API v1 but not supported\n",
+    });
   });
 
   test("image names accepted and refused by app add", async () => {
     const id = lastLine(ok(await fetch(env, "docker://busybox:latest")));
     const sb = await env.readySandbox(["--net=host"]);
-    const add = (image: string, name: string): Promise<RunResult> => env.rkt("app", "add", sb.uuid, image, `--name=${name}`, "--exec=/bin/true", "--", "---");
-    const accepted = [id, id.slice(0, 19), "registry-1.docker.io/library/busybox:latest", "registry-1.docker.io/library/busybox", "docker://busybox:latest", "docker://docker.io/library/busybox:latest"];
+    const add = (image: string, name: string): Promise<RunResult> =>
+      env.rkt("app", "add", sb.uuid, image, `--name=${name}`, "--exec=/bin/true", "--", "---");
+    const accepted = [
+      id,
+      id.slice(0, 19),
+      "registry-1.docker.io/library/busybox:latest",
+      "registry-1.docker.io/library/busybox",
+      "docker://busybox:latest",
+      "docker://docker.io/library/busybox:latest",
+    ];
     for (const [i, image] of accepted.entries()) {
-      expect(await add(image, `ok-${i}`)).toEqual({ rc: 0, stdout: "", stderr: 'add: group "rkt" not found, will use default gid when rendering images\n' });
+      expect(await add(image, `ok-${i}`)).toEqual({
+        rc: 0,
+        stdout: "",
+        stderr: 'add: group "rkt" not found, will use default gid when rendering images\n',
+      });
     }
     expect((await add("127.0.0.1:5000/library/busybox:latest", "x")).stderr).toBe(
       'add: error finding images: parse "127.0.0.1:5000/library/busybox:latest": first path segment in URL cannot contain colon\n',
     );
-    expect((await add("library/busybox:latest", "x")).stderr).toBe(`add: error finding images: unable to fetch image from image name "library/busybox:latest": ${NOT_FOUND}\n`);
-    expect((await add("busybox", "x")).stderr).toBe(`add: error finding images: unable to fetch image from image name "busybox": ${NOT_FOUND}\n`);
+    expect((await add("library/busybox:latest", "x")).stderr).toBe(
+      `add: error finding images: unable to fetch image from image name "library/busybox:latest": ${NOT_FOUND}\n`,
+    );
+    expect((await add("busybox", "x")).stderr).toBe(
+      `add: error finding images: unable to fetch image from image name "busybox": ${NOT_FOUND}\n`,
+    );
     expect(await add("sha512-deadbeef", "x")).toEqual({ rc: 254, stdout: "", stderr: "add: error finding images: no image IDs found\n" });
     const apps = JSON.parse(ok(await env.rkt("status", sb.uuid, "--format=json")).stdout).apps as { image_id: string }[];
     expect(apps.map((a) => a.image_id)).toEqual(accepted.map(() => id));
@@ -120,7 +158,11 @@ describe("without a registry file", () => {
     const sb = await env.readySandbox(["--stage1-name=coreos.com/rkt/stage1-coreos:1.30.0", "--net=host"]);
     expect(sb.uuid).toMatch(/^[0-9a-f-]{36}$/);
     const missing = await env.run(["app", ...env.globals, "sandbox", "--stage1-name=example.com/no-stage1:1.0"]);
-    expect(missing).toEqual({ rc: 254, stdout: "", stderr: 'sandbox: could not fetch stage1 image "example.com/no-stage1:1.0": discovery failed\n' });
+    expect(missing).toEqual({
+      rc: 254,
+      stdout: "",
+      stderr: 'sandbox: could not fetch stage1 image "example.com/no-stage1:1.0": discovery failed\n',
+    });
     const names = (JSON.parse(ok(await env.rkt("image", "list", "--format=json")).stdout) as { name: string }[]).map((i) => i.name);
     expect(names).toEqual(["coreos.com/rkt/stage1-coreos:1.30.0"]);
   });
@@ -143,12 +185,27 @@ describe("with a registry file", () => {
       stdout: "",
       stderr: 'fetch: Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client\n',
     });
-    const http = await env.run(["image", "--debug=false", `--dir=${env.dir}`, "--insecure-options=image,ondisk,http", "fetch", "--full=true", "docker://127.0.0.1:5000/library/busybox:latest"]);
+    const http = await env.run([
+      "image",
+      "--debug=false",
+      `--dir=${env.dir}`,
+      "--insecure-options=image,ondisk,http",
+      "fetch",
+      "--full=true",
+      "docker://127.0.0.1:5000/library/busybox:latest",
+    ]);
     expect(http.rc).toBe(0);
-    expect(await fetch(env, "docker://127.0.0.1:5000/library/nosuchrepo:latest")).toEqual({ rc: 254, stdout: "", stderr: "fetch: attempted fallback to API v1 but not supported\n" });
+    expect(await fetch(env, "docker://127.0.0.1:5000/library/nosuchrepo:latest")).toEqual({
+      rc: 254,
+      stdout: "",
+      stderr: "fetch: attempted fallback to API v1 but not supported\n",
+    });
     const pause = ok(await fetch(env, "docker://pause:3.9"));
     expect(pause.stderr).toMatch(/^Downloading sha256:[0-9a-f]{11} 322 KB \/ 322 KB\n$/);
-    const m = JSON.parse(ok(await env.rkt("image", "cat-manifest", lastLine(pause))).stdout) as { app: { exec: string[] }; annotations: { name: string; value: string }[] };
+    const m = JSON.parse(ok(await env.rkt("image", "cat-manifest", lastLine(pause))).stdout) as {
+      app: { exec: string[] };
+      annotations: { name: string; value: string }[];
+    };
     expect(m.app.exec).toEqual(["/pause"]);
     expect(m.annotations.at(-1)).toEqual({ name: "appc.io/docker/entrypoint", value: '["/pause"]' });
     expect(await fetch(env, "coreos.com/rkt/stage1-coreos:1.30.0")).toEqual({ rc: 254, stdout: "", stderr: "fetch: discovery failed\n" });
@@ -162,9 +219,15 @@ describe("with a registry file", () => {
     const conf = join(env.root, "userconf");
     mkdirSync(join(conf, "auth.d"), { recursive: true });
     const cred = (password: string): string =>
-      JSON.stringify({ rktKind: "dockerAuth", rktVersion: "v1", registries: ["registry.example.com"], credentials: { user: "u", password } });
+      JSON.stringify({
+        rktKind: "dockerAuth",
+        rktVersion: "v1",
+        registries: ["registry.example.com"],
+        credentials: { user: "u", password },
+      });
     writeFileSync(join(conf, "auth.d", "docker.json"), cred("wrong"));
-    const withConf = (): Promise<RunResult> => env.run(["image", ...env.globals, `--user-config=${conf}`, "fetch", "--pull-policy=update", "--full=true", url]);
+    const withConf = (): Promise<RunResult> =>
+      env.run(["image", ...env.globals, `--user-config=${conf}`, "fetch", "--pull-policy=update", "--full=true", url]);
     expect((await withConf()).stderr).toBe(denied);
     writeFileSync(join(conf, "auth.d", "docker.json"), cred("p"));
     expect(lastLine(ok(await withConf()))).toMatch(/^sha512-/);

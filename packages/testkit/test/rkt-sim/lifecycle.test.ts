@@ -1,6 +1,6 @@
 /** Pod and app behaviour of the simulator: real processes, logs, stop semantics, crashes, concurrency. */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunResult, SIM, SimEnv, waitFor } from "./helpers";
 
@@ -41,10 +41,11 @@ async function podStatus(uuid: string): Promise<Json> {
   return JSON.parse(ok(await env.rkt("status", uuid, "--format=json")).stdout) as Json;
 }
 
+/** Running (a zombie waiting for its reaper counts as dead). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !["Z", "X"].includes(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
   } catch {
     return false;
   }
@@ -59,7 +60,16 @@ test("full lifecycle: sandbox, ready, add, start, status, exec, stop, rm, pod st
   const sb = await env.sandbox([...logMode(), "--user-annotation=k8s.io/reserved/pod-uid=p1", "--user-label=app=x"]);
   ok(await env.rkt("status", sb.uuid, "--format=json", "--wait-ready=10s"));
   const marker = join(env.hostVol, "marker");
-  await addApp(sb.uuid, "0-c1", `echo "$FOO:$(pwd)" > ${marker}; echo started; exec sleep 100000`, "--environment=FOO=bar", `--working-dir=${env.hostVol}`, "--stdin=stream", "--stdout=stream", "--stderr=stream");
+  await addApp(
+    sb.uuid,
+    "0-c1",
+    `echo "$FOO:$(pwd)" > ${marker}; echo started; exec sleep 100000`,
+    "--environment=FOO=bar",
+    `--working-dir=${env.hostVol}`,
+    "--stdin=stream",
+    "--stdout=stream",
+    "--stderr=stream",
+  );
   expect((await appStatus(sb.uuid, "0-c1")).state).toBe("created");
   ok(await env.rkt("app", "start", sb.uuid, "--app=0-c1"));
   const running = await waitAppState(sb.uuid, "0-c1", "running");
@@ -77,7 +87,11 @@ test("full lifecycle: sandbox, ready, add, start, status, exec, stop, rm, pod st
   expect(stopped).toMatchObject({ state: "exited", exit_code: 15 });
   expect(BigInt(stopped.finished_at as number)).toBeGreaterThan(0n);
   ok(await env.rkt("app", "rm", sb.uuid, "--app=0-c1"));
-  expect(await env.rkt("app", "status", sb.uuid, "--app=0-c1", "--format=json")).toEqual({ rc: 1, stdout: "", stderr: 'status: cannot find app "0-c1" in the pod\n' });
+  expect(await env.rkt("app", "status", sb.uuid, "--app=0-c1", "--format=json")).toEqual({
+    rc: 1,
+    stdout: "",
+    stderr: 'status: cannot find app "0-c1" in the pod\n',
+  });
 
   expect(ok(await env.rkt("stop", "--force=false", sb.uuid)).stdout).toBe(`"${sb.uuid}"\n`);
   ok(await env.rkt("status", "--wait=10s", sb.uuid));
@@ -90,7 +104,14 @@ test("full lifecycle: sandbox, ready, add, start, status, exec, stop, rm, pod st
 test("k8s-plain logs: one line per newline, stream tags, empty and long lines, no partial line, truncated on restart", async () => {
   const sb = await env.readySandbox(logMode());
   const script = "echo out-1; echo; echo err-1 >&2; head -c 20000 /dev/zero | tr '\\0' x; echo; printf 'tail-without-newline'";
-  await addApp(sb.uuid, "0-log", script, "--annotation=coreos.com/rkt/experiment/kubernetes-log-path=sub/0-log_0.log", "--stdout=stream", "--stderr=stream");
+  await addApp(
+    sb.uuid,
+    "0-log",
+    script,
+    "--annotation=coreos.com/rkt/experiment/kubernetes-log-path=sub/0-log_0.log",
+    "--stdout=stream",
+    "--stderr=stream",
+  );
   ok(await env.rkt("app", "start", sb.uuid, "--app=0-log"));
   await waitAppState(sb.uuid, "0-log", "exited");
   const file = join(env.logDir, "sub", "0-log_0.log");
@@ -114,7 +135,11 @@ test("a running app's log lines appear while it runs", async () => {
   const sb = await env.readySandbox(logMode());
   await addApp(sb.uuid, "0-slow", "echo first; sleep 100000", "--annotation=coreos.com/rkt/experiment/kubernetes-log-path=0-slow.log");
   ok(await env.rkt("app", "start", sb.uuid, "--app=0-slow"));
-  await waitFor("first log line", () => (existsSync(join(env.logDir, "0-slow.log")) && readFileSync(join(env.logDir, "0-slow.log"), "utf8").endsWith(" stdout first\n") ? true : undefined));
+  await waitFor("first log line", () =>
+    existsSync(join(env.logDir, "0-slow.log")) && readFileSync(join(env.logDir, "0-slow.log"), "utf8").endsWith(" stdout first\n")
+      ? true
+      : undefined,
+  );
   expect((await appStatus(sb.uuid, "0-slow")).state).toBe("running");
 });
 
@@ -124,9 +149,24 @@ test("app stop escalates to SIGKILL when the app ignores SIGTERM (exit code 9)",
     const r = await fast.rkt("image", "fetch", "--full=true", "docker://busybox:latest");
     const img = r.stdout.trim();
     const sb = await fast.readySandbox();
-    ok(await fast.rkt("app", "add", sb.uuid, img, "--name=stubborn", "--exec=/bin/sh", "--", "-c", "trap '' TERM; sleep 100000", "---"));
+    const trapped = join(fast.hostVol, "trapped");
+    ok(
+      await fast.rkt(
+        "app",
+        "add",
+        sb.uuid,
+        img,
+        "--name=stubborn",
+        "--exec=/bin/sh",
+        "--",
+        "-c",
+        `trap '' TERM; touch ${trapped}; sleep 100000`,
+        "---",
+      ),
+    );
     ok(await fast.rkt("app", "start", sb.uuid, "--app=stubborn"));
     const pid = await waitFor("app pid", () => fast.podRecord(sb.uuid)?.apps[0]?.pid);
+    await waitFor("the TERM trap", () => (existsSync(trapped) ? true : undefined));
     ok(await fast.rkt("app", "stop", sb.uuid, "--app=stubborn"));
     const st = JSON.parse(ok(await fast.rkt("app", "status", sb.uuid, "--app=stubborn", "--format=json")).stdout) as Json;
     expect(st).toMatchObject({ state: "exited", exit_code: 9 });
@@ -145,6 +185,20 @@ test("apps that exit by themselves keep their exit code; stop --force kills apps
   expect(await waitAppState(sb.uuid, "three", "exited")).toMatchObject({ exit_code: 3 });
   await waitAppState(sb.uuid, "stubborn", "running");
   ok(await env.rkt("stop", "--force=true", sb.uuid));
+  expect(await sb.exited).toBe(0);
+  expect(await appStatus(sb.uuid, "stubborn")).toMatchObject({ state: "exited", exit_code: 9 });
+});
+
+test("stop --force during a graceful stop kills apps that ignore SIGTERM", async () => {
+  const sb = await env.readySandbox(["--net=host"]);
+  const trapped = join(env.hostVol, "trapped");
+  await addApp(sb.uuid, "stubborn", `trap '' TERM; touch ${trapped}; sleep 100000`);
+  ok(await env.rkt("app", "start", sb.uuid, "--app=stubborn"));
+  await waitFor("the TERM trap", () => (existsSync(trapped) ? true : undefined));
+  // The default app stop timeout is 90 s: the graceful stop alone would not finish soon.
+  expect(ok(await env.rkt("stop", sb.uuid)).stdout).toBe(`"${sb.uuid}"\n`);
+  expect((await podStatus(sb.uuid)).state).toBe("running");
+  expect(ok(await env.rkt("stop", "--force=true", sb.uuid)).stdout).toBe(`"${sb.uuid}"\n`);
   expect(await sb.exited).toBe(0);
   expect(await appStatus(sb.uuid, "stubborn")).toMatchObject({ state: "exited", exit_code: 9 });
 });
@@ -202,7 +256,9 @@ test("concurrent app adds to several pods, with lists in between", async () => {
     }
   }
   // Two adds racing for one name: exactly one wins.
-  const dup = await Promise.all([0, 1].map(() => env.rkt("app", "add", pods[0]!.uuid, image, "--name=same", "--exec=/bin/true", "--", "---")));
+  const dup = await Promise.all(
+    [0, 1].map(() => env.rkt("app", "add", pods[0]!.uuid, image, "--name=same", "--exec=/bin/true", "--", "---")),
+  );
   for (const r of await Promise.all(adds)) ok(r);
   for (const r of await Promise.all(lists)) expect(() => JSON.parse(ok(r).stdout)).not.toThrow();
   expect(dup.map((r) => r.rc).sort()).toEqual([0, 254]);
@@ -235,7 +291,10 @@ test("readiness: not ready before the delay, wait-ready times out, supervisor no
     const add = await slow.rkt("app", "add", sb.uuid, "sha512-00", "--name=x", "--exec=/bin/true", "--", "---");
     expect(add).toEqual({ rc: 254, stdout: "", stderr: `add: supervisor for pod "${sb.uuid}" is not yet ready\n` });
     // A uuid prefix names the pod too.
-    expect(JSON.parse(ok(await slow.rkt("status", sb.uuid.slice(0, 8), "--format=json")).stdout)).toMatchObject({ name: sb.uuid, state: "running" });
+    expect(JSON.parse(ok(await slow.rkt("status", sb.uuid.slice(0, 8), "--format=json")).stdout)).toMatchObject({
+      name: sb.uuid,
+      state: "running",
+    });
   } finally {
     await slow.cleanup();
   }
@@ -288,7 +347,14 @@ test("gc removes exited pods only", async () => {
 
 test("attach streams an app's stdin and output", async () => {
   const sb = await env.readySandbox();
-  await addApp(sb.uuid, "echo", 'while read -r l; do echo "o:$l"; echo "e:$l" >&2; done', "--stdin=stream", "--stdout=stream", "--stderr=stream");
+  await addApp(
+    sb.uuid,
+    "echo",
+    'while read -r l; do echo "o:$l"; echo "e:$l" >&2; done',
+    "--stdin=stream",
+    "--stdout=stream",
+    "--stderr=stream",
+  );
   ok(await env.rkt("app", "start", sb.uuid, "--app=echo"));
   await waitAppState(sb.uuid, "echo", "running");
   const attach = spawn(SIM, ["attach", ...env.globals, "--app=echo", sb.uuid], { env: env.env });
@@ -307,4 +373,109 @@ test("attach streams an app's stdin and output", async () => {
   ok(await env.rkt("app", "stop", sb.uuid, "--app=echo"));
   expect(await exited).toBe(0);
   attach.stdin.end();
+});
+
+function groupMembers(pgid: number): number[] {
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        const stat = readFileSync(`/proc/${n}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** A writable cgroup hierarchy where the sandbox can be put into a fresh cgroup, if this host has one. */
+function cgroupHierarchy(): string | undefined {
+  for (const h of ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"]) {
+    const probe = join(h, `rkt-sim-probe-${process.pid}`);
+    try {
+      if (!existsSync(join(h, "cgroup.procs"))) continue;
+      mkdirSync(probe);
+      rmdirSync(probe);
+      return h;
+    } catch {
+      // not writable here
+    }
+  }
+  return undefined;
+}
+
+test("each app runs in <sandbox cgroup>/system.slice/<app>.service, removed with the app (best effort)", async () => {
+  const hierarchy = cgroupHierarchy();
+  const sb = await env.sandbox(["--net=host"]);
+  const podCg = hierarchy ? join(hierarchy, `rkt-sim-test-${sb.uuid}`) : undefined;
+  try {
+    if (podCg) {
+      mkdirSync(podCg);
+      writeFileSync(join(podCg, "cgroup.procs"), String(sb.child.pid));
+    }
+    ok(await env.rkt("status", sb.uuid, "--wait-ready=10s"));
+    await addApp(sb.uuid, "0-cg", "sleep 100000 & sleep 100000");
+    ok(await env.rkt("app", "start", sb.uuid, "--app=0-cg"));
+    const pid = await waitFor("app pid", () => env.podRecord(sb.uuid)?.apps[0]?.pid);
+    expect(alive(pid)).toBe(true);
+    if (podCg) {
+      const appCg = join(podCg, "system.slice", "0-cg.service");
+      // Every process of the app (its process group: the shell and what it forked) is in the app's cgroup.
+      await waitFor("the app processes in the cgroup", () => {
+        const inCg = readFileSync(join(appCg, "cgroup.procs"), "utf8").trim().split("\n");
+        const group = groupMembers(pid);
+        return group.length >= 2 && group.every((p) => inCg.includes(String(p))) && inCg.includes(String(pid)) ? true : undefined;
+      });
+      ok(await env.rkt("app", "rm", sb.uuid, "--app=0-cg"));
+      await waitFor("the app cgroup to be removed", () => (existsSync(appCg) ? undefined : true));
+    }
+  } finally {
+    await env.rkt("stop", "--force=true", sb.uuid);
+    await sb.exited;
+    if (podCg) {
+      await waitFor("the pod cgroup to empty", () => {
+        try {
+          for (const sub of ["system.slice/0-cg.service", "system.slice", ""])
+            if (existsSync(join(podCg, sub))) rmdirSync(join(podCg, sub));
+          return true;
+        } catch {
+          return undefined;
+        }
+      });
+    }
+  }
+});
+
+/** Where rktlet looks for an app's processes: pod pid file → that process's cgroup → system.slice/<app>.service. */
+function appCgroupDirs(podPid: number, app: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync(`/proc/${podPid}/cgroup`, "utf8").split("\n")) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const mounts = m[1] === "name=systemd" ? ["/sys/fs/cgroup/systemd"] : m[1] === "" ? ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] : [];
+    for (const mount of mounts) out.push(join(mount, m[2]!, "system.slice", `${app}.service`));
+  }
+  return out;
+}
+
+test("the pod pid file leads to the app's cgroup; a root-cgroup sandbox gets its own pod scope", async () => {
+  const sb = await env.readySandbox(["--net=host"]);
+  const podPid = Number(readFileSync(join(env.dir, "pods", "run", sb.uuid, "pid"), "utf8"));
+  expect(podPid).toBe(sb.child.pid);
+  await addApp(sb.uuid, "0-x", "sleep 100000");
+  ok(await env.rkt("app", "start", sb.uuid, "--app=0-x"));
+  const pid = await waitFor("app pid", () => env.podRecord(sb.uuid)?.apps[0]?.pid);
+  const podCgroup = readFileSync(`/proc/${podPid}/cgroup`, "utf8");
+  if (cgroupHierarchy()) {
+    const procs = await waitFor("the app cgroup", () => appCgroupDirs(podPid, "0-x").find((d) => existsSync(join(d, "cgroup.procs"))));
+    expect(readFileSync(join(procs, "cgroup.procs"), "utf8").trim().split("\n")).toContain(String(pid));
+  }
+  ok(await env.rkt("stop", sb.uuid));
+  expect(await sb.exited).toBe(0);
+  // A scope the sandbox made for itself (it started in the root cgroup) is gone with the pod.
+  const scope = /machine\.slice\/machine-rkt[^\n]*\.scope/.exec(podCgroup)?.[0];
+  if (scope)
+    for (const mount of ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"])
+      expect(existsSync(join(mount, scope))).toBe(false);
 });

@@ -12,6 +12,7 @@ import { imageIdFor, parseAppcName } from "../images/names";
 import { findImageByName, findImagesByIdPrefix, type ImageRecord, imageListName, putImage, touchImage } from "../store/images";
 import { netLockDir, podDir, podRecordFile, podsRunDir } from "../store/paths";
 import { deletePodDir, type PodRecord } from "../store/pods";
+import { enterPodScope } from "../supervisor/cgroup";
 import { allocateNets, parseNetFlag } from "../supervisor/network";
 import { Supervisor } from "../supervisor/supervisor";
 import { withDirLock, writeFileAtomic } from "../util/fsx";
@@ -129,6 +130,8 @@ export async function runSandbox(ctx: Context): Promise<number> {
     const staging = path.join(podsRunDir(g.dir), `.embryo-${uuid}`);
     fs.mkdirSync(staging);
     writeFileAtomic(path.join(staging, path.basename(podRecordFile(g.dir, uuid))), `${JSON.stringify(rec)}\n`);
+    // rkt's pod pid file: the stage1 process (here the sandbox itself), whose cgroup holds the apps'.
+    fs.writeFileSync(path.join(staging, "pid"), String(process.pid));
     fs.renameSync(staging, finalDir);
   });
 
@@ -145,14 +148,17 @@ export async function runSandbox(ctx: Context): Promise<number> {
   stderr.line('sandbox: group "rkt" not found, will use default gid when rendering images');
 
   process.chdir(finalDir);
+  const scope = enterPodScope(uuid);
   const sup = new Supervisor(g.dir, rec, {
     readyDelayMs: envInt(ctx.env, "RKT_SIM_READY_DELAY_MS", 150),
     appStopTimeoutMs: envInt(ctx.env, "RKT_SIM_APP_STOP_TIMEOUT_MS", 90_000),
     env: ctx.env,
+    ...(scope ? { scope } : {}),
   });
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => void sup.stopPod(false));
-  const abort = (message: string): never => {
-    void sup.stopPod(true);
+  // A pod that failed to start is stopped (its scope cgroup removed) and deleted.
+  const abort = async (message: string): Promise<never> => {
+    await sup.stopPod(true);
     process.chdir("/");
     deletePodDir(g.dir, uuid);
     throw fail(ctx.name, message);
@@ -160,7 +166,7 @@ export async function runSandbox(ctx: Context): Promise<number> {
   try {
     await sup.listen();
   } catch (e) {
-    abort(`error setting up stage1: ${(e as Error).message}`);
+    await abort(`error setting up stage1: ${(e as Error).message}`);
   }
   if (uuidFile) {
     try {
@@ -168,7 +174,7 @@ export async function runSandbox(ctx: Context): Promise<number> {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const reason = code === "ENOENT" ? "no such file or directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
-      abort(`error saving pod UUID to file: open ${uuidFile}: ${reason}`);
+      await abort(`error saving pod UUID to file: open ${uuidFile}: ${reason}`);
     }
   }
 

@@ -37,7 +37,8 @@ export function podArg(ctx: Context): string | undefined {
   return ctx.args.length === 1 ? ctx.args[0] : undefined;
 }
 
-async function waitFor(dir: string, uuid: string, ms: number, done: (p: PodRecord) => boolean): Promise<boolean> {
+/** Polls the pod record until `done` holds (true), the deadline passes (false) or the pod is removed. */
+async function waitFor(dir: string, uuid: string, ms: number, done: (p: PodRecord) => boolean): Promise<boolean | "gone"> {
   const deadline = ms < 0 ? Number.POSITIVE_INFINITY : Date.now() + ms;
   for (;;) {
     let rec: PodRecord | undefined;
@@ -46,7 +47,8 @@ async function waitFor(dir: string, uuid: string, ms: number, done: (p: PodRecor
     } catch {
       rec = undefined;
     }
-    if (rec && done(rec)) return true;
+    if (!rec) return "gone";
+    if (done(rec)) return true;
     if (Date.now() >= deadline) return false;
     await sleep(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
   }
@@ -65,10 +67,11 @@ export async function runStatus(ctx: Context): Promise<number> {
   const readyMs = boolOrDurationMs("wait-ready", ctx.flags.str("wait-ready"));
   const dir = ctx.globals.dir;
   const { uuid } = podOrFail(ctx, given);
-  if (waitMs !== 0 && !(await waitFor(dir, uuid, waitMs, (p) => podState(p) === "exited"))) {
+  // A pod removed while waiting falls through to the lookup below, which reports it missing.
+  if (waitMs !== 0 && (await waitFor(dir, uuid, waitMs, (p) => podState(p) === "exited")) === false) {
     throw fail(ctx.name, "error waiting for exit: context deadline exceeded");
   }
-  if (readyMs !== 0 && !(await waitFor(dir, uuid, readyMs, (p) => p.ready && podState(p) === "running"))) {
+  if (readyMs !== 0 && (await waitFor(dir, uuid, readyMs, (p) => p.ready && podState(p) === "running")) === false) {
     throw fail(ctx.name, "error waiting for pod readiness: context deadline exceeded");
   }
   const pod = podOrFail(ctx, uuid);

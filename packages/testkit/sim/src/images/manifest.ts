@@ -82,11 +82,6 @@ export function appcManifest(name: string, version: string | undefined, img: Rem
   return { acKind: "ImageManifest", acVersion: AC_VERSION, name, labels, app: appSection(img, img.exec ?? []) };
 }
 
-export function isStage1Manifest(m: JsonObject): boolean {
-  const ann = m.annotations;
-  return Array.isArray(ann) && ann.some((a) => (a as JsonObject).name === "coreos.com/rkt/stage1/interface-version");
-}
-
 /** The app defaults an image gives (exec, user, group, env, working dir). */
 export interface ImageApp {
   exec: string[];

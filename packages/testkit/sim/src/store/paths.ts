@@ -2,6 +2,7 @@
  * On-disk layout under --dir (mirrors rkt's where rkt has an equivalent):
  *
  *   pods/run/<uuid>/pod.json        the pod record (written only by its sandbox process, atomically)
+ *   pods/run/<uuid>/pid             the sandbox's pid, as rkt's pod pid file
  *   pods/run/<uuid>/ctl.sock        the sandbox's control socket (unix stream, one JSON line each way)
  *   pods/run/<uuid>/stage1/rootfs/rkt/iottymux/<app>/endpoints   attach endpoints (stream-mode apps)
  *   pods/garbage/                   pods being deleted (renamed here first, so deletion is atomic)
@@ -11,7 +12,7 @@
 import * as path from "node:path";
 
 export const SOCKET_NAME = "ctl.sock";
-export const RECORD_NAME = "pod.json";
+const RECORD_NAME = "pod.json";
 
 export const podsRunDir = (dir: string): string => path.join(dir, "pods", "run");
 export const podDir = (dir: string, uuid: string): string => path.join(podsRunDir(dir), uuid);

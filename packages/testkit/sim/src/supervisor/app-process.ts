@@ -47,7 +47,8 @@ export function appEnv(app: AppRecord): Record<string, string> {
 export function hostPath(app: AppRecord, p: string): string {
   for (const m of app.mounts) {
     const target = m.target.replace(/\/+$/, "");
-    if (m.kind === "host" && target !== "" && (p === target || p.startsWith(`${target}/`))) return path.join(m.source, p.slice(target.length));
+    if (m.kind === "host" && target !== "" && (p === target || p.startsWith(`${target}/`)))
+      return path.join(m.source, p.slice(target.length));
   }
   return p;
 }
@@ -105,7 +106,11 @@ function setpriv(): string | undefined {
   return setprivPath;
 }
 
-export function startAppProcess(app: AppRecord, hooks: OutputHooks): RunningApp | AppExit {
+/**
+ * Starts the app. With `cgroupProcs`, a tiny /bin/sh wrapper moves itself into the app's cgroup before
+ * exec'ing the app, so every process of the app starts there.
+ */
+export function startAppProcess(app: AppRecord, hooks: OutputHooks, cgroupProcs?: string): RunningApp | AppExit {
   const env = appEnv(app);
   const cwd = hostPath(app, app.workingDir || "/");
   try {
@@ -120,24 +125,37 @@ export function startAppProcess(app: AppRecord, hooks: OutputHooks): RunningApp 
 
   let file = exe;
   let args = app.exec.slice(1);
+  let argv0: string | undefined = app.exec[0];
   const options: Parameters<typeof spawn>[2] = {
     cwd,
     env,
     detached: true,
-    argv0: app.exec[0]!,
-    stdio: [app.stdin === "stream" ? "pipe" : "ignore", "pipe", "pipe"],
+    // rkt's io modes: only "stream" keeps stdin open; "null" discards an output stream.
+    stdio: [
+      app.stdin === "stream" ? "pipe" : "ignore",
+      app.stdout === "null" ? "ignore" : "pipe",
+      app.stderr === "null" ? "ignore" : "pipe",
+    ],
   };
   if (creds && (creds.uid !== 0 || creds.gid !== 0 || creds.groups.length > 0)) {
-    const sp = creds.groups.length > 0 ? setpriv() : undefined;
+    const sp = setpriv();
     if (sp) {
-      // Node cannot set supplementary groups; setpriv does it before exec'ing the app.
-      args = [`--reuid=${creds.uid}`, `--regid=${creds.gid}`, `--groups=${creds.groups.join(",")}`, "--", exe, ...args];
+      // Node cannot set supplementary groups; setpriv does, right before exec'ing the app.
+      const groups = creds.groups.length > 0 ? `--groups=${creds.groups.join(",")}` : "--clear-groups";
+      args = [`--reuid=${creds.uid}`, `--regid=${creds.gid}`, groups, "--", exe, ...args];
       file = sp;
+      argv0 = undefined;
     } else {
       options.uid = creds.uid;
       options.gid = creds.gid;
     }
   }
+  if (cgroupProcs) {
+    args = ["-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', cgroupProcs, file, ...args];
+    file = "/bin/sh";
+    argv0 = undefined;
+  }
+  if (argv0 !== undefined) options.argv0 = argv0;
 
   let child: ChildProcess;
   try {

@@ -40,10 +40,11 @@ export function openCriLog(logDir: string, logPath: string): LineSink | string {
   };
 }
 
-export function consoleSink(app: string, pid: number): LineSink {
+/** `pid` is read per line: the sink exists before the process does. */
+export function consoleSink(app: string, pid: () => number): LineSink {
   return {
     line(_stream, line) {
-      stdout.write(Buffer.concat([Buffer.from(`${app}[${pid}]: `), line, Buffer.from("\n")]));
+      stdout.write(Buffer.concat([Buffer.from(`${app}[${pid()}]: `), line, Buffer.from("\n")]));
     },
     close() {},
   };

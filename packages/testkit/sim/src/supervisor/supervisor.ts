@@ -8,9 +8,11 @@ import type { Request, Response } from "../ipc/protocol";
 import { SOCKET_NAME } from "../store/paths";
 import { type AppRecord, type PodRecord, writePod } from "../store/pods";
 import { stderr } from "../util/out";
+import { killGroup } from "../util/proc";
 import { nowNs } from "../util/time";
 import { type RunningApp, startAppProcess } from "./app-process";
 import { AttachEndpoints } from "./attach";
+import { appCgroup, joinCgroup, leavePodScope, removeAppCgroup } from "./cgroup";
 import { consoleSink, type LineSink, openCriLog } from "./logs";
 import { notifyReady } from "./notify";
 import { Watchdog } from "./watchdog";
@@ -23,6 +25,8 @@ export interface SupervisorOptions {
   readonly readyDelayMs: number;
   readonly appStopTimeoutMs: number;
   readonly env: NodeJS.ProcessEnv;
+  /** The pod scope cgroup the sandbox moved into, removed at exit. */
+  readonly scope?: string;
 }
 
 export class Supervisor {
@@ -134,23 +138,27 @@ export class Supervisor {
       if (typeof sink !== "string") return sink;
       stderr.line(`iottymux: ${app.name}: cannot open log file: ${sink}`);
     }
-    return consoleSink(app.name, pid());
+    return consoleSink(app.name, pid);
   }
 
   private start(app: AppRecord): void {
     if (this.running.has(app.name)) return;
     let pid = 0;
     const sink = this.sinkFor(app, () => pid);
-    const proc = startAppProcess(app, { sink, raw: (stream, chunk) => this.attach.output(app.name, stream, chunk) });
+    const cgroup = appCgroup(app.name);
+    const proc = startAppProcess(app, { sink, raw: (stream, chunk) => this.attach.output(app.name, stream, chunk) }, cgroup);
     app.startedAt = nowNs().toString();
     delete app.finishedAt;
     delete app.exitCode;
     if (!("pid" in proc)) {
       sink.close();
+      if (cgroup) removeAppCgroup(cgroup);
       this.recordExit(app, proc.code, proc.finishedAt);
       return;
     }
     pid = proc.pid;
+    // The wrapper already joined unless it ran as another user; joining again is harmless.
+    if (cgroup) joinCgroup(cgroup, proc.pid);
     this.watchdog.add(proc.pid);
     this.running.set(app.name, proc);
     this.attach.started(app, proc.stdin);
@@ -162,6 +170,7 @@ export class Supervisor {
       this.running.delete(app.name);
       this.watchdog.del(proc.pid);
       this.attach.stopped(app.name);
+      if (cgroup) removeAppCgroup(cgroup);
       this.recordExit(app, exit.code, exit.finishedAt);
     });
   }
@@ -172,7 +181,7 @@ export class Supervisor {
     app.finishedAt = finishedAt.toString();
     delete app.pid;
     delete app.pidStart;
-    // A removed app keeps no record; the pod record is still rewritten for the others.
+    // (For an app being removed this object is about to leave the record; saving is still harmless.)
     this.save();
   }
 
@@ -180,15 +189,8 @@ export class Supervisor {
   private async stopApp(app: AppRecord, force: boolean): Promise<void> {
     const proc = this.running.get(app.name);
     if (!proc) return;
-    const kill = (sig: NodeJS.Signals): void => {
-      try {
-        process.kill(-proc.pid, sig);
-      } catch {
-        // already gone
-      }
-    };
-    kill(force ? "SIGKILL" : "SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), this.opts.appStopTimeoutMs);
+    killGroup(proc.pid, force ? "SIGKILL" : "SIGTERM");
+    const timer = setTimeout(() => killGroup(proc.pid, "SIGKILL"), this.opts.appStopTimeoutMs);
     try {
       await proc.done;
       // proc.done resolves before the exit is recorded; wait for that bookkeeping too.
@@ -198,8 +200,21 @@ export class Supervisor {
     }
   }
 
+  /** The apps' last processes may still be on their way out: retry briefly. */
+  private async removeScope(scope: string): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      leavePodScope(scope);
+      if (!fs.existsSync(scope)) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   /** Stops every app, marks the pod exited and closes the control socket. Idempotent. */
   stopPod(force: boolean): Promise<void> {
+    if (this.stopping && force) {
+      // `stop --force` during a graceful stop: do not wait for the apps' stop timeouts.
+      for (const proc of this.running.values()) killGroup(proc.pid, "SIGKILL");
+    }
     this.stopping ??= (async () => {
       await Promise.all(this.pod.apps.map((a) => this.stopApp(a, force)));
       this.pod.state = "exited";
@@ -207,6 +222,7 @@ export class Supervisor {
       this.save();
       this.attach.closeAll();
       this.watchdog.close();
+      if (this.opts.scope) await this.removeScope(this.opts.scope);
       // Not awaited: a client that never sends a request must not keep the pod alive.
       this.server?.close();
       fs.rmSync(SOCKET_NAME, { force: true });

@@ -67,12 +67,3 @@ export function withDirLock<T>(lockDir: string, fn: () => T, staleMs = 10_000): 
     fs.rmSync(lockDir, { recursive: true, force: true });
   }
 }
-
-export function fileExists(p: string): boolean {
-  try {
-    fs.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}

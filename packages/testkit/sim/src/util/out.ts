@@ -16,7 +16,8 @@ function writeAll(fd: number, data: string | Buffer): void {
         sleepSync(1);
         continue;
       }
-      if (isErrno(e, "EPIPE")) return;
+      // Nobody is reading (closed pipe or descriptor): the output is lost, the command goes on.
+      if (isErrno(e, "EPIPE") || isErrno(e, "EBADF")) return;
       throw e;
     }
   }

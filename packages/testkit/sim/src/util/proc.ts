@@ -30,17 +30,6 @@ export function isProcessAlive(pid: number, startTime: number): boolean {
   return st !== undefined && st.startTime === startTime && st.state !== "Z" && st.state !== "X";
 }
 
-/** Pids (not zombies) whose process group is `pgid`. */
-export function processGroupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const st = readStat(Number(name));
-    if (st && st.pgrp === pgid && st.state !== "Z") out.push(Number(name));
-  }
-  return out;
-}
-
 /** Signals a process group, ignoring "no such process". */
 export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
