@@ -38,7 +38,13 @@ describe("ProcessUnitManager", () => {
     );
     expect(s.state).toBe("active");
     expect(s.mainPid).toBeGreaterThan(0);
-    await until(async () => existsSync(join(dir, "sid")) && (await units.outputTail("a.service")).includes("oops"));
+    // the shell creates `sid` before ps has written to it: wait for the content, not the file
+    await until(
+      async () =>
+        existsSync(join(dir, "sid")) &&
+        readFileSync(join(dir, "sid"), "utf8").trim() !== "" &&
+        (await units.outputTail("a.service")).includes("oops"),
+    );
     expect(await units.outputTail("a.service")).toBe("hello unit\noops\n");
     // setsid: the shim leads a session of its own, so signals to the daemon's group never reach the unit
     expect(Number(readFileSync(join(dir, "sid"), "utf8").trim())).toBe(s.mainPid);
@@ -69,7 +75,7 @@ describe("ProcessUnitManager", () => {
     await units.start(
       spec("stubborn.service", "trap '' TERM; sh -c 'trap \"\" TERM; sleep 60' & echo $! > child; while :; do sleep 0.05; done"),
     );
-    await until(async () => existsSync(join(dir, "child")));
+    await until(async () => existsSync(join(dir, "child")) && readFileSync(join(dir, "child"), "utf8").trim() !== "");
     const child = Number(readFileSync(join(dir, "child"), "utf8"));
     const t0 = Date.now();
     await units.stop("stubborn.service", 300);
