@@ -136,10 +136,10 @@ export class RktAppRuntime implements AppRuntime {
         : undefined;
     const exitCode = await child.exited.finally(() => clearTimeout(timer));
     const [out, err] = await Promise.all([stdout, stderr]);
-    if (!timedOut && exitCode !== 0 && [254, 6, 22].includes(exitCode) && EXEC_RKT_FAILURE.test(err.toString("utf8"))) {
-      const text = err.toString("utf8").trim().split("\n").slice(0, 3).join("; ");
-      const kind = /isn't currently running/.test(text) ? ErrorKind.FailedPrecondition : ErrorKind.NotFound;
-      throw new RktletError(kind, `exec in container ${id}: ${text}`);
+    if (!timedOut && [254, 6, 22].includes(exitCode) && EXEC_RKT_FAILURE.test(err.toString("utf8"))) {
+      // rkt itself failed (pod not running, app gone): an error, not the command's exit status
+      const argv = this.ctx.runner.argv("app", ["exec", `--app=${app}`, podUuid]);
+      throw rktError({ argv, exitCode, stdout: "", stderr: err.toString("utf8"), timedOut: false, ms: 0 }, `exec in container ${id}`);
     }
     return { stdout: out, stderr: err, exitCode, timedOut };
   }

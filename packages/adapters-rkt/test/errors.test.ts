@@ -1,5 +1,7 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { rktError, rktMessage } from "@rktlet/adapters-rkt";
-import { asResult, fixture } from "./fixtures";
+import { asResult, FIXTURES, fixture } from "./fixtures";
 
 /** Every failing command of the fixtures, and the CRI-facing kind its error must get. */
 const CASES: [string, string][] = [
@@ -29,8 +31,24 @@ const CASES: [string, string][] = [
   ["image-fetch-update-nohttp", "FailedPrecondition"],
   ["status-wait-ready-exited", "Unavailable"],
   ["image-fetch-stage1-by-name-update", "Unavailable"],
+  ["app-add-gone-pod", "NotFound"],
+  ["app-status-after-rm", "NotFound"],
+  ["rm-pod-gone-a", "NotFound"],
+  ["stop-pod-force-gone", "NotFound"],
+  ["app-exec-after-rm", "NotFound"],
+  // rkt's own failures with nothing a caller could do differently: Internal, with rkt's message
   ["app-add-bad-flag-syntax", "Internal"],
+  ["app-add-full-hostvol", "Internal"],
+  ["app-rm-after-failed-add", "Internal"],
+  ["app-start-after-failed-add", "Internal"],
+  ["app-exec-no-app-flag", "Internal"],
+  ["attach-list-no-app", "Internal"],
+  ["app-list-format-json", "Internal"],
+  ["app-status-no-app-flag", "Internal"],
 ];
+
+/** Failing fixtures whose exit status is the exec'd command's own, which ExecSync passes through. */
+const EXEC_RESULTS = ["app-exec", "app-exec-nonexistent-binary"];
 
 describe("rkt errors are classified from exit code and message", () => {
   test.each(CASES)("%s → %s", (name, kind) => {
@@ -47,6 +65,13 @@ describe("rkt errors are classified from exit code and message", () => {
         ?.trim() ?? "";
     expect(err.message).toContain(firstLine.slice(0, 40));
     expect(err.message).not.toContain('group "rkt" not found');
+  });
+
+  test("every failing recorded invocation is classified here or is an exec result", () => {
+    const failing = readdirSync(FIXTURES).filter((n) => existsSync(join(FIXTURES, n, "rc")) && fixture(n).rc !== 0);
+    const known = new Set([...CASES.map(([n]) => n), ...EXEC_RESULTS]);
+    expect(failing.filter((n) => !known.has(n))).toEqual([]);
+    expect(failing.length).toBe(CASES.length + EXEC_RESULTS.length);
   });
 
   test("the http hint tells the operator what to change", () => {

@@ -80,8 +80,8 @@ test("the full CRI lifecycle with a real command, ExecSync, logs, stop within it
     }).then((r) => r.container_id as string);
   const cid = await create("app", "echo hello; sleep 3600");
   const stubborn = await create("stubborn", "trap '' TERM; while :; do sleep 0.1; done");
-  await call(c.runtime, "StartContainer", { container_id: cid });
-  await call(c.runtime, "StartContainer", { container_id: stubborn });
+  const ticker = await create("ticker", "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.02; done");
+  for (const id of [cid, stubborn, ticker]) await call(c.runtime, "StartContainer", { container_id: id });
   const st = (await call(c.runtime, "ContainerStatus", { container_id: cid })).status as Record<string, unknown>;
   expect(st).toMatchObject({ state: "CONTAINER_RUNNING", log_path: join(dir, "logs", "web", "app", "0.log") });
   await waitFor(() => {
@@ -102,9 +102,9 @@ test("the full CRI lifecycle with a real command, ExecSync, logs, stop within it
 
   const filtered = async (filter: Record<string, unknown>) =>
     ((await call(c.runtime, "ListContainers", { filter })).containers as { id: string }[]).map((x) => x.id).sort();
-  expect(await filtered({ pod_sandbox_id: podId })).toEqual([cid, stubborn].sort());
+  expect(await filtered({ pod_sandbox_id: podId })).toEqual([cid, stubborn, ticker].sort());
   expect(await filtered({ label_selector: { tier: "app" } })).toEqual([cid]);
-  expect(await filtered({ state: { state: "CONTAINER_RUNNING" } })).toEqual([cid, stubborn].sort());
+  expect(await filtered({ state: { state: "CONTAINER_RUNNING" } })).toEqual([cid, stubborn, ticker].sort());
   expect(await filtered({ id: cid })).toEqual([cid]);
 
   // kill -9 with pods running; a new daemon sees the same pods and containers
@@ -121,6 +121,16 @@ test("the full CRI lifecycle with a real command, ExecSync, logs, stop within it
   expect((await call(c.runtime, "ListContainers", {})).containers).toEqual(before.containers);
   await call(c.runtime, "ExecSync", { container_id: cid, cmd: ["sh", "-c", "echo after-restart"], timeout: 10 });
 
+  // the ticker kept writing while no daemon was converting its log: nothing lost, nothing repeated
+  await new Promise((r) => setTimeout(r, 500));
+  await call(c.runtime, "StopContainer", { container_id: ticker, timeout: 5 });
+  const tickerLog = ((await call(c.runtime, "ContainerStatus", { container_id: ticker })).status as { log_path: string }).log_path;
+  const ticks = await waitFor(() => {
+    const lines = readFileSync(tickerLog, "utf8").trim().split("\n");
+    return lines.length > 20 && lines.map((l) => Number(/^\S+ stdout F tick-(\d+)$/.exec(l)?.[1]));
+  });
+  expect(ticks).toEqual(ticks.map((_, i) => i + 1));
+
   // StopContainer honours its timeout even for an app that ignores SIGTERM
   const t0 = Date.now();
   await call(c.runtime, "StopContainer", { container_id: stubborn, timeout: 1 });
@@ -132,7 +142,7 @@ test("the full CRI lifecycle with a real command, ExecSync, logs, stop within it
   await call(c.runtime, "StopContainer", { container_id: cid, timeout: 10 });
   const exited = (await call(c.runtime, "ContainerStatus", { container_id: cid })).status as Record<string, unknown>;
   expect(exited).toMatchObject({ state: "CONTAINER_EXITED", exit_code: 15 });
-  for (const id of [cid, cid, stubborn]) await call(c.runtime, "RemoveContainer", { container_id: id });
+  for (const id of [cid, cid, stubborn, ticker]) await call(c.runtime, "RemoveContainer", { container_id: id });
   for (let i = 0; i < 2; i++) await call(c.runtime, "StopPodSandbox", { pod_sandbox_id: podId });
   for (let i = 0; i < 2; i++) await call(c.runtime, "RemovePodSandbox", { pod_sandbox_id: podId });
   expect(await codeOf(call(c.runtime, "PodSandboxStatus", { pod_sandbox_id: podId }))).toBe("NOT_FOUND");

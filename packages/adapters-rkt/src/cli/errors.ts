@@ -6,7 +6,10 @@ import type { RktResult } from "./runner";
  * pattern that matches stderr (or stdout, where rkt prints there) decides the kind.
  */
 const PATTERNS: readonly (readonly [RegExp, ErrorKind, string?])[] = [
-  [/no matches found for|cannot find app|nonexistent app|no image IDs found|Unable to fopen "\/rkt\/env\//, ErrorKind.NotFound],
+  [
+    /no matches found for|cannot find app|nonexistent app|no image IDs found|Unable to fopen "\/rkt\/env\/|Chroot "\/opt\/stage2\/[^"]*" failed/,
+    ErrorKind.NotFound,
+  ],
   [
     /error finding images|attempted fallback to API v1 but not supported|either image was not found/,
     ErrorKind.NotFound,
