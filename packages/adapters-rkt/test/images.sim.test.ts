@@ -15,7 +15,8 @@ beforeAll(async () => {
     JSON.stringify({
       images: {
         "docker.io/library/busybox:latest": { exec: ["sh"], user: "0", size: 3203584 },
-        "docker.io/library/nginx:1.27": { exec: ["nginx"], user: "nginx", size: 5000000 },
+        "docker.io/library/nginx:1.27": { exec: ["nginx"], user: "nginx", size: 5000000, digest: `sha256:${"a".repeat(64)}` },
+        "docker.io/library/nginx:stable": { exec: ["nginx"], user: "nginx", size: 5000000, digest: `sha256:${"a".repeat(64)}` },
         "127.0.0.1:5000/private/app:1": { exec: ["/app"], user: "1002", http: true, auth: { user: "robot", password: "s3cret-pw" } },
       },
     }),
@@ -43,6 +44,18 @@ describe("rkt image store over the simulator", () => {
     await images.pull("nginx:1.27", undefined);
     expect(await images.status("nginx:1.27")).toMatchObject({ uid: undefined, username: "nginx" });
     expect(await images.status("nginx:9.9")).toBeUndefined();
+    // two tags of one docker image (same manifest digest) are one CRI image with both tags
+    const nginx = await images.pull("nginx:stable", undefined);
+    expect((await images.status("nginx:1.27"))?.id).toBe(nginx);
+    expect((await images.status("nginx:stable"))?.repoTags.sort()).toEqual([
+      "docker.io/library/nginx:1.27",
+      "docker.io/library/nginx:stable",
+    ]);
+    expect((await images.status("nginx:stable"))?.repoDigests).toEqual([`docker.io/library/nginx@sha256:${"a".repeat(64)}`]);
+    expect((await images.list()).filter((i) => i.repoTags.some((t) => t.includes("nginx")))).toHaveLength(1);
+    await images.remove(nginx);
+    expect(await images.status("nginx:1.27")).toBeUndefined();
+    expect(await images.status("nginx:stable")).toBeUndefined();
     await expect(images.pull("nosuchrepo/x:1", undefined)).rejects.toMatchObject({ kind: "NotFound" });
   }, 60_000);
 

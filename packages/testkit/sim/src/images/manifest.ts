@@ -31,7 +31,7 @@ export function dockerManifest(ref: DockerRef, img: RemoteImage): JsonObject {
     label("appc.io/docker/registryurl", ref.registry),
     label("appc.io/docker/repository", ref.repository),
     label("appc.io/docker/imageid", layerDigest(ref)),
-    label("appc.io/docker/manifesthash", sha256Of("manifest", ref.key)),
+    label("appc.io/docker/manifesthash", img.digest ?? sha256Of("manifest", ref.key)),
   ];
   if (entrypoint.length > 0) annotations.push(label("appc.io/docker/entrypoint", JSON.stringify(entrypoint)));
   if (cmd.length > 0) annotations.push(label("appc.io/docker/cmd", JSON.stringify(cmd)));

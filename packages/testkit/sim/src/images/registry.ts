@@ -47,6 +47,8 @@ export interface RemoteImage {
   readonly http?: boolean;
   readonly auth?: Credentials;
   readonly stage1?: boolean;
+  /** The registry's manifest digest; tags that share one name the same docker image (default: one per tag). */
+  readonly digest?: string;
 }
 
 interface RegistryHost {
