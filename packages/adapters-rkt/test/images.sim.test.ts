@@ -47,7 +47,7 @@ describe("rkt image store over the simulator", () => {
     // two tags of one docker image (same manifest digest) are one CRI image with both tags
     const nginx = await images.pull("nginx:stable", undefined);
     expect((await images.status("nginx:1.27"))?.id).toBe(nginx);
-    expect((await images.status("nginx:stable"))?.repoTags.sort()).toEqual([
+    expect([...((await images.status("nginx:stable"))?.repoTags ?? [])].sort()).toEqual([
       "docker.io/library/nginx:1.27",
       "docker.io/library/nginx:stable",
     ]);
