@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       dataDir: join(dir, "d"),
       stateDir: join(dir, "s"),
       sharedMount: false,
+      podLogRoot: join(dir, "logs"),
       readyTimeoutMs: 60_000,
       watchMs: 60_000,
     },

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import {
   type AppRuntime,
@@ -23,6 +23,9 @@ import { paths, type RktContext } from "./context";
 import { isCriPod, toContainer } from "./mapping";
 
 const nowString = (ctx: RktContext) => String(ctx.clock.now());
+
+/** How long ExecSync waits for a finished command's output pipes to close. */
+const EXEC_DRAIN_MS = 2000;
 
 /** rkt's own failures of `rkt app exec` (as opposed to the command's exit status), by exit code and text. */
 const EXEC_RKT_FAILURE = /^(exec: |Error: Unable to fopen "\/rkt\/env\/|Error: Chroot )/m;
@@ -50,8 +53,7 @@ export class RktAppRuntime implements AppRuntime {
     const rawLogDir = paths(this.ctx.config.stateDir).rawLogDir(unit);
     const rawLogName = `${app}.log`;
     const args = appAddArgs(spec, { appName: app, rawLogPath: rawLogName });
-    // rkt does not create missing host paths for volumes; kubelet expects them to appear (as docker did).
-    for (const m of spec.mounts) await mkdir(m.hostPath, { recursive: true });
+    await createMissingHostPaths(spec);
     const record = {
       id,
       createdAt: nowString(this.ctx),
@@ -88,7 +90,7 @@ export class RktAppRuntime implements AppRuntime {
     if (r.timedOut) {
       const pids = await appProcesses(config.dataDir, podUuid, app);
       logger.warn({ containerId: id, timeoutSeconds, pids }, "container did not stop in time; killing it");
-      for (const pid of pids) killProcessGroup(pid, "SIGKILL");
+      for (const pid of pids) killPid(pid);
       r = await runner.run("app", ["stop", podUuid, `--app=${app}`], { timeoutMs: 10_000 });
     }
     if (r.exitCode !== 0 && !/is already stopped|isn't currently running/.test(`${r.stdout}${r.stderr}`))
@@ -101,9 +103,13 @@ export class RktAppRuntime implements AppRuntime {
     const { podUuid, app } = this.split(id);
     const r = await this.ctx.runner.run("app", ["rm", podUuid, `--app=${app}`]);
     this.ctx.snapshot.invalidate();
-    if (r.exitCode !== 0 && !/nonexistent app|no matches found|isn't currently running/.test(r.stderr))
-      throw rktError(r, `removing container ${id}`);
     await this.ctx.logs.untrack(id, true);
+    if (r.exitCode !== 0 && /isn't currently running/.test(r.stderr)) {
+      // rkt cannot remove an app from a stopped pod; it goes with the pod. Until then it is hidden.
+      await this.ctx.records.update(id, { removed: true });
+      return;
+    }
+    if (r.exitCode !== 0 && !/nonexistent app|no matches found/.test(r.stderr)) throw rktError(r, `removing container ${id}`);
     await this.ctx.records.delete(id);
   }
 
@@ -114,6 +120,7 @@ export class RktAppRuntime implements AppRuntime {
       for (const app of pod.apps) {
         if (app.name.startsWith("rktletinternal-")) continue;
         const record = this.ctx.records.get(containerId(pod.uuid, app.name));
+        if (record?.removed) continue;
         out.push(toContainer(pod, app, record));
       }
     }
@@ -134,8 +141,17 @@ export class RktAppRuntime implements AppRuntime {
             if (child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
           }, options.timeoutMs)
         : undefined;
-    const exitCode = await child.exited.finally(() => clearTimeout(timer));
-    const [out, err] = await Promise.all([stdout, stderr]);
+    const exitCode = await child.exited;
+    // A command that leaves a background process behind keeps the pipes open: give the output a moment
+    // to end, then stop reading, so ExecSync answers when the command is done.
+    const drained = Promise.all([stdout, stderr]);
+    const grace = new Promise<"late">((r) => setTimeout(() => r("late"), EXEC_DRAIN_MS).unref());
+    if ((await Promise.race([drained, grace])) === "late") {
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }
+    clearTimeout(timer);
+    const [out, err] = await drained;
     if (!timedOut && [254, 6, 22].includes(exitCode) && EXEC_RKT_FAILURE.test(err.toString("utf8"))) {
       // rkt itself failed (pod not running, app gone): an error, not the command's exit status
       const argv = this.ctx.runner.argv("app", ["exec", `--app=${app}`, podUuid]);
@@ -163,6 +179,36 @@ export class RktAppRuntime implements AppRuntime {
   }
 }
 
+/**
+ * rkt does not create missing host paths for volumes; kubelet expects them to appear (as docker did).
+ * Existing paths, files included (kubelet mounts /etc/hosts and termination-log files), are left alone.
+ */
+async function createMissingHostPaths(spec: ContainerSpec): Promise<void> {
+  for (const [i, m] of spec.mounts.entries()) {
+    const exists = await stat(m.hostPath).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return false;
+        throw invalidArgument(`config.mounts[${i}].host_path`, `cannot be used: ${err.code ?? err.message}`);
+      },
+    );
+    if (!exists) {
+      await mkdir(m.hostPath, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        throw invalidArgument(`config.mounts[${i}].host_path`, `could not be created: ${err.code ?? err.message}`);
+      });
+    }
+  }
+}
+
+/** SIGKILL one process; one that is already gone is fine. */
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+  }
+}
+
 /** Reads a stream to the end, keeping at most `max` bytes (the rest is drained and dropped). */
 function capture(stream: NodeJS.ReadableStream, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -174,7 +220,9 @@ function capture(stream: NodeJS.ReadableStream, max: number): Promise<Buffer> {
       chunks.push(take);
       size += take.length;
     });
-    stream.on("end", () => resolve(Buffer.concat(chunks)));
+    const done = () => resolve(Buffer.concat(chunks));
+    stream.on("end", done);
+    stream.on("close", done); // also after destroy(), which emits no "end"
     stream.on("error", reject);
   });
 }

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Clock, type Logger, type RuntimeBackend, silentLogger, systemClock, type UnitManager } from "@rktlet/core";
 import { criLogPath, RktAppRuntime } from "./app-runtime";
@@ -78,8 +78,17 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
     }
   });
 
+  /** Asks rkt once for an app's exact state: only on start-up, for what rkt's list cannot tell. */
+  async function appStatus(podUuid: string, app: string) {
+    const r = await runner.run("app", ["status", podUuid, `--app=${app}`, "--format=json"]);
+    return r.exitCode === 0 ? parseAppStatus(r.stdout) : undefined;
+  }
+
+  /**
+   * Start-up: rebuild lost records, settle records that a crash left unsure (an app started or exited while
+   * no daemon recorded it), drop records of vanished containers, and resume log conversion.
+   */
   async function recover(pods: readonly RktPod[]): Promise<void> {
-    await ctx.records.load();
     const live = new Set<string>();
     for (const pod of pods) {
       if (!isCriPod(pod)) continue;
@@ -87,17 +96,25 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
       for (const app of pod.apps) {
         const id = containerId(pod.uuid, app.name);
         live.add(id);
-        if (ctx.records.get(id)) continue;
-        // No record (lost state dir, or a crash between `app add` and the record): ask rkt once.
-        const r = await runner.run("app", ["status", pod.uuid, `--app=${app.name}`, "--format=json"]);
-        if (r.exitCode !== 0) continue;
-        const s = parseAppStatus(r.stdout);
+        const record = ctx.records.get(id);
+        const unsure = !record || (!record.startedAt && app.state !== "created") || (!record.finishedAt && app.state === "exited");
+        if (!unsure) continue;
+        const s = await appStatus(pod.uuid, app.name);
+        if (!s) continue;
         const started = s.state === "running" || s.state === "exited";
+        const times = {
+          ...(started && s.startedAt !== undefined ? { startedAt: String(s.startedAt) } : {}),
+          ...(s.finishedAt !== undefined ? { finishedAt: String(s.finishedAt) } : {}),
+        };
+        if (record) {
+          await ctx.records.update(id, times);
+          continue;
+        }
+        // No record (lost state dir, or a crash between `app add` and the record).
         await ctx.records.put({
           id,
           createdAt: String(s.createdAt ?? 0n),
-          ...(started && s.startedAt !== undefined ? { startedAt: String(s.startedAt) } : {}),
-          ...(s.finishedAt !== undefined ? { finishedAt: String(s.finishedAt) } : {}),
+          ...times,
           criLogPath: safeCriPath(pod.userAnnotations[Reserved.LogDirectory] ?? "", app.userAnnotations[Reserved.LogPath] ?? ""),
           rawLogPath: join(p.rawLogDir(unit), `${app.name}.log`),
         });
@@ -108,9 +125,19 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
       if (!live.has(r.id)) {
         await ctx.records.delete(r.id);
         await ctx.logs.untrack(r.id, true);
-      } else if (r.criLogPath) {
+      } else if (r.criLogPath && !r.removed) {
         await ctx.logs.track({ id: r.id, rawPath: r.rawLogPath, criPath: r.criLogPath });
       }
+    }
+  }
+
+  let recovered = false;
+  async function tryRecover(): Promise<void> {
+    try {
+      await recover(await ctx.snapshot.refresh());
+      recovered = true;
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, "could not read rkt's pods; retrying");
     }
   }
 
@@ -149,15 +176,18 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
           logger.error(message);
         }
       }
+      // A pull killed mid-way leaves credentials behind: nothing in here outlives a pull.
+      await rm(p.auth, { recursive: true, force: true });
       await info.check();
-      try {
-        await recover(await ctx.snapshot.refresh());
-      } catch (err) {
-        logger.error({ err: (err as Error).message }, "could not read rkt's pods at start-up; will retry on the next call");
-      }
+      await ctx.records.load();
+      await tryRecover();
       ctx.logs.start();
+      let busy = false;
       watch = setInterval(() => {
-        if (ctx.snapshot.ageMs >= config.watchMs) ctx.snapshot.refresh().catch(() => undefined);
+        if (busy) return;
+        busy = true;
+        const work = recovered ? (ctx.snapshot.ageMs >= config.watchMs ? ctx.snapshot.refresh() : Promise.resolve()) : tryRecover();
+        work.catch(() => undefined).finally(() => (busy = false));
       }, config.watchMs);
       watch.unref();
     },

@@ -26,6 +26,10 @@ export interface RktConfig {
   readonly sharedMount: boolean;
   /** How often rkt's state is re-read to notice containers that exit by themselves. */
   readonly watchMs: number;
+  /** Pod log directories must lie under this directory (kubelet's pod logs root). */
+  readonly podLogRoot: string;
+  /** Stage1 images a pod may ask for with the override annotation; empty: the annotation is refused. */
+  readonly stage1Allowed: readonly string[];
 }
 
 export const DEFAULT_RKT_CONFIG: Omit<RktConfig, "rktPath" | "dataDir" | "stateDir"> = {
@@ -39,4 +43,6 @@ export const DEFAULT_RKT_CONFIG: Omit<RktConfig, "rktPath" | "dataDir" | "stateD
   logPollMs: 200,
   sharedMount: true,
   watchMs: 1000,
+  podLogRoot: "/var/log/pods",
+  stage1Allowed: [],
 };

@@ -48,6 +48,8 @@ interface ImageGroup {
 export class RktImageStore implements ImageStore {
   private readonly manifests = new Map<string, ImageManifestInfo>();
   private cache: { at: number; groups: ImageGroup[] } | undefined;
+  /** A refresh under way, shared by every caller that needs one meanwhile. */
+  private loading: Promise<ImageGroup[]> | undefined;
   private usage: { at: number; inodes: bigint } | undefined;
 
   constructor(private readonly ctx: RktContext) {}
@@ -67,7 +69,7 @@ export class RktImageStore implements ImageStore {
       }
       const r = await this.ctx.runner.run("image", ["fetch", "--pull-policy=update", "--full=true", name], { extraGlobalFlags });
       const rktId = parseFetchOutput(ensureOk(r, `pulling image ${ref}`).stdout);
-      this.cache = undefined;
+      this.invalidate();
       const group = (await this.groups()).find((g) => g.rktIds.includes(rktId));
       return group?.image.id ?? rktId;
     } finally {
@@ -94,7 +96,7 @@ export class RktImageStore implements ImageStore {
       const r = await this.ctx.runner.run("image", ["rm", rktId]);
       if (r.exitCode !== 0 && !/no image IDs found/.test(r.stderr)) throw rktError(r, `removing image ${id}`);
     }
-    this.cache = undefined;
+    this.invalidate();
   }
 
   async fsInfo(): Promise<readonly FilesystemUsage[]> {
@@ -102,6 +104,12 @@ export class RktImageStore implements ImageStore {
     let used = 0n;
     for (const g of groups) used += g.image.size;
     return [{ timestamp: this.ctx.clock.now(), mountpoint: this.ctx.config.dataDir, usedBytes: used, inodesUsed: await this.inodes() }];
+  }
+
+  /** Forgets the cached list, and any refresh that started before now. */
+  invalidate(): void {
+    this.cache = undefined;
+    this.loading = undefined;
   }
 
   /** Stage1 images present in rkt's store. */
@@ -118,7 +126,7 @@ export class RktImageStore implements ImageStore {
     if (!name || (await this.hasImageNamed(name))) return;
     const r = await this.ctx.runner.run("image", ["fetch", "--pull-policy=new", "--full=true", name]);
     ensureOk(r, `fetching stage1 image ${name}`);
-    this.cache = undefined;
+    this.invalidate();
   }
 
   private async rktImages(): Promise<RktImage[]> {
@@ -138,6 +146,11 @@ export class RktImageStore implements ImageStore {
 
   private async groups(): Promise<ImageGroup[]> {
     if (this.cache && Date.now() - this.cache.at < IMAGE_LIST_MAX_AGE_MS) return this.cache.groups;
+    if (!this.loading) this.loading = this.loadGroups().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async loadGroups(): Promise<ImageGroup[]> {
     const images = await this.rktImages();
     const byKey = new Map<string, { members: { img: RktImage; info: ImageManifestInfo }[] }>();
     for (const img of images) {

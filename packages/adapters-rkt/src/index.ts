@@ -5,7 +5,7 @@
 export { criLogPath, RktAppRuntime } from "./app-runtime";
 export { createRktBackend, type RktBackend, type RktBackendOptions } from "./backend";
 export { ensureOk, rktError, rktMessage } from "./cli/errors";
-export { RKT_ENV, type RktResult, RktRunner, SpawnCounter } from "./cli/runner";
+export { loggableArgv, RKT_ENV, type RktResult, RktRunner, SpawnCounter } from "./cli/runner";
 export { ALL_CAPS, appAddArgs, capabilities, DEFAULT_CAPS } from "./commands/app-add-args";
 export { canonicalName, fetchName, parseDockerRef } from "./commands/image-names";
 export { appName, containerId, parseContainerId, Reserved } from "./commands/names";
@@ -16,7 +16,7 @@ export { convertChunk, MAX_CRI_LINE_BYTES, parseRawLine, toCriLines } from "./lo
 export { LogPump } from "./logs/log-pump";
 export { parseFetchOutput, parseImageList, parseManifest } from "./parse/image";
 export { parseAppStatus, parsePodList, parsePodStatus, podIp } from "./parse/pod";
-export { RktPodSandboxRuntime, sliceOf } from "./pod-sandbox-runtime";
+export { isWithin, RktPodSandboxRuntime, sliceOf } from "./pod-sandbox-runtime";
 export { parseRktVersion, RktRuntimeInfo } from "./runtime-info";
 export { ensureSharedMount, mountState } from "./shared-mount";
 export { RktSnapshot } from "./snapshot";

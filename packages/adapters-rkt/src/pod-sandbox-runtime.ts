@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import {
   ErrorKind,
   invalidArgument,
@@ -13,13 +13,19 @@ import {
   UnitActiveState,
 } from "@rktlet/core";
 import { ensureOk, rktError } from "./cli/errors";
-import { RKT_ENV } from "./cli/runner";
+import { loggableArgv, RKT_ENV } from "./cli/runner";
 import { POD_UUID, Reserved, refuseReserved } from "./commands/names";
 import { sandboxArgs } from "./commands/sandbox-args";
 import { paths, type RktContext } from "./context";
 import { isCriPod, toPodSandbox } from "./mapping";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Is `path` inside `root` (or `root` itself), after resolving `.` and `..`? */
+export function isWithin(root: string, path: string): boolean {
+  const rel = relative(resolve(root), resolve(path));
+  return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
+}
 
 /** The slice for a systemd cgroup parent such as `/kubepods.slice/kubepods-besteffort.slice/…-pod<uid>.slice`. */
 export function sliceOf(cgroupParent: string): string {
@@ -44,6 +50,9 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
   async run(spec: PodSandboxSpec): Promise<string> {
     refuseReserved("config.annotations", spec.annotations);
     const { config, runner, units, logger } = this.ctx;
+    if (spec.logDirectory && !isWithin(config.podLogRoot, spec.logDirectory)) {
+      throw invalidArgument("config.log_directory", `must be under the pod logs root ${config.podLogRoot}`);
+    }
     const slice = units.kind === "systemd" ? sliceOf(spec.cgroupParent) : "";
     const unitName = `rktlet-${randomUUID()}`;
     const p = paths(config.stateDir);
@@ -56,6 +65,7 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
       uuidFile,
       rawLogDir,
       stage1Name: config.stage1Name,
+      stage1Allowed: config.stage1Allowed,
       net: config.net,
       nodeHostname: hostname(),
       unitName,
@@ -63,7 +73,7 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
     });
     const argv = runner.argv("app", ["sandbox", ...args]);
     const log = logger.child({ podSandbox: spec.metadata.name, namespace: spec.metadata.namespace, unit: unitName });
-    log.debug({ argv }, "starting pod sandbox");
+    log.debug({ argv: loggableArgv(argv) }, "starting pod sandbox");
     runner.spawns.record("app sandbox");
     await units.start({
       name: `${unitName}.service`,
@@ -158,7 +168,7 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
     if (r.exitCode !== 0 && !/no matches found/.test(r.stderr)) throw rktError(r, `removing pod sandbox ${id}`);
     const unit = pod?.userAnnotations[Reserved.UnitName];
     if (unit) {
-      await this.ctx.units.reset(`${unit}.service`);
+      await this.forgetUnit(`${unit}.service`);
       const p = paths(config.stateDir);
       await rm(p.uuidFile(unit), { force: true });
       await rm(p.rawLogDir(unit), { recursive: true, force: true });
@@ -169,6 +179,25 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
       await this.ctx.records.delete(cid);
     }
     this.ctx.snapshot.invalidate();
+  }
+
+  /**
+   * The sandbox process exits by itself shortly after `rkt rm`; wait for that (stopping it if it lingers)
+   * so that resetting the unit really leaves nothing behind.
+   */
+  private async forgetUnit(unit: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const s = await this.ctx.units.status(unit);
+      if (!s || (s.state !== UnitActiveState.Active && s.state !== UnitActiveState.Activating && s.state !== UnitActiveState.Deactivating))
+        break;
+      if (Date.now() > deadline) {
+        await this.ctx.units.stop(unit, 5000);
+        break;
+      }
+      await sleep(50);
+    }
+    await this.ctx.units.reset(unit);
   }
 
   async list(): Promise<readonly PodSandbox[]> {

@@ -74,6 +74,39 @@ describe("failures and host paths over the simulator", () => {
     await env.runtime.sandboxes.remove(podId);
   }, 60_000);
 
+  test("files as volume sources (kubelet's etc-hosts, termination-log) are used as they are", async () => {
+    const hostsFile = join(env.dir, "etc-hosts");
+    writeFileSync(hostsFile, "127.0.0.1 localhost\n");
+    const podId = await env.runtime.sandboxes.run(pod("files", env.logDir));
+    const id = await env.runtime.containers.create(
+      podId,
+      container("f", "sleep 3600", {
+        mounts: [{ containerPath: "/etc/hosts", hostPath: hostsFile, readonly: true, selinuxRelabel: false, propagation: "PRIVATE" }],
+      }),
+    );
+    expect((await env.runtime.containers.status(id)).state).toBe(ContainerState.Created);
+    await env.runtime.sandboxes.remove(podId);
+  }, 60_000);
+
+  test("a log directory outside the pod logs root is refused, naming the field", async () => {
+    await expect(env.runtime.sandboxes.run(pod("outside", env.logDir, { logDirectory: "/etc/cron.d" }))).rejects.toMatchObject({
+      kind: "InvalidArgument",
+      field: "config.log_directory",
+    });
+    expect(await env.backend.units.list()).toEqual([]);
+  });
+
+  test("removing a container of a stopped pod hides it at once; removing the pod takes it away", async () => {
+    const podId = await env.runtime.sandboxes.run(pod("gone", env.logDir));
+    const id = await env.runtime.containers.create(podId, container("g", "sleep 3600"));
+    await env.runtime.containers.start(id);
+    await env.runtime.sandboxes.stop(podId);
+    await env.runtime.containers.remove(id);
+    await expect(env.runtime.containers.status(id)).rejects.toMatchObject({ kind: "NotFound" });
+    expect(await env.runtime.containers.list({ podSandboxId: podId })).toEqual([]);
+    await env.runtime.sandboxes.remove(podId);
+  }, 60_000);
+
   test("missing host paths of volumes are created; the app sees the volume", async () => {
     const hostPath = join(env.dir, "volumes", "not", "there", "yet");
     expect(existsSync(hostPath)).toBe(false);

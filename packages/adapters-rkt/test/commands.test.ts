@@ -4,6 +4,7 @@ import {
   canonicalName,
   capabilities,
   fetchName,
+  loggableArgv,
   parseContainerId,
   parseDockerRef,
   RktRunner,
@@ -39,6 +40,7 @@ const ctx = {
   uuidFile: "TMP/b.uuid",
   rawLogDir: "LOGDIR",
   stage1Name: "coreos.com/rkt/stage1-host:1.30.0+git-dirty",
+  stage1Allowed: ["coreos.com/rkt/stage1-kvm:1.30.0"],
   net: "",
   nodeHostname: "rktlet-node",
   unitName: "rktlet-x",
@@ -92,7 +94,27 @@ describe("command lines, exactly as the contract and the recorded real invocatio
     expect(ours.filter((a) => !EXTRA_RESERVED.test(a))).toEqual(recorded.slice(recorded.indexOf("sandbox") + 1));
   });
 
-  test("privileged pods replace the insecure options; the stage1 override annotation wins", () => {
+  test("a pod may pick only an allowed stage1; IPv6 host ports cannot be expressed to rkt", () => {
+    const override = { "rkt.alpha.kubernetes.io/stage1-name-override": "evil.example.com/stage1:1" };
+    expect(() => sandboxArgs(podSpec({ annotations: override }), ctx)).toThrow(/is not allowed on this node/);
+    expect(() => sandboxArgs(podSpec({ annotations: override }), { ...ctx, stage1Allowed: [] })).toThrow(/--rkt-stage1-allowed/);
+    const v6 = [{ protocol: "TCP" as const, containerPort: 80, hostPort: 8080, hostIp: "::1" }];
+    expect(() => sandboxArgs(podSpec({ portMappings: v6 }), ctx)).toThrow(/config\.port_mappings\[0\]\.host_ip/);
+  });
+
+  test("a literal --- argument is refused; environment values never reach the log", () => {
+    expect(() => appAddArgs(containerSpec("c", { command: ["sh"], args: ["-c", "---"] }), { appName: "0-c", rawLogPath: "x" })).toThrow(
+      /config\.args\[1\]/,
+    );
+    expect(loggableArgv(["rkt", "--environment=DB_PASSWORD=hunter2", "--environment=EMPTY=", "--name=x"])).toEqual([
+      "rkt",
+      "--environment=DB_PASSWORD=[redacted]",
+      "--environment=EMPTY=[redacted]",
+      "--name=x",
+    ]);
+  });
+
+  test("privileged pods replace the insecure options; an allowed stage1 override wins", () => {
     const args = sandboxArgs(
       podSpec({ privileged: true, annotations: { "rkt.alpha.kubernetes.io/stage1-name-override": "coreos.com/rkt/stage1-kvm:1.30.0" } }),
       ctx,

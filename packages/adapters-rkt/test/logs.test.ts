@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { convertChunk, LogPump } from "@rktlet/adapters-rkt";
@@ -142,5 +142,75 @@ describe("LogPump", () => {
     expect(() => readFileSync(t.rawPath)).toThrow();
     expect(() => readFileSync(join(dir, "progress", "pod_0-app.json"))).toThrow();
     expect(readFileSync(t.criPath, "utf8")).toContain("line-1");
+  });
+});
+
+describe("LogPump: concurrency and very long lines", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "logpump2-"));
+    mkdirSync(join(dir, "raw"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const t = () => ({ id: "pod:0-app", rawPath: join(dir, "raw", "0-app.log"), criPath: join(dir, "pods", "0.log") });
+
+  test("a reopen racing the timer's pass converts every line exactly once", async () => {
+    const target = t();
+    const pump = new LogPump(join(dir, "progress"), 1000);
+    await pump.track(target);
+    for (let round = 0; round < 20; round++) {
+      appendFileSync(target.rawPath, `2026-11-29T15:11:18.1Z stdout r${round}\n`);
+      await Promise.all([pump.pumpAll(), round % 5 === 4 ? pump.reopen(target.id) : pump.pumpAll(), pump.pumpAll()]);
+    }
+    await pump.stop();
+    expect(readCriLog(readFileSync(target.criPath, "utf8")).map((l) => l.message)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
+  });
+
+  test("a stderr line longer than a read keeps its stream and time across pieces, and ends with one F", async () => {
+    const target = t();
+    const long = "e".repeat(100);
+    appendFileSync(target.rawPath, `2026-11-29T15:11:18.2Z stderr ${long}\n2026-11-29T15:11:18.3Z stdout short\n`);
+    const pump = new LogPump(join(dir, "progress"), 1000, undefined, 16, 40);
+    await pump.track(target);
+    await pump.pumpAll();
+    await pump.stop();
+    const text = readFileSync(target.criPath, "utf8");
+    const lines = text.trim().split("\n").map(parseCri);
+    expect(new Set(lines.slice(0, -1).map((l) => `${l.time} ${l.stream}`))).toEqual(new Set(["2026-11-29T15:11:18.2Z stderr"]));
+    expect(lines.filter((l) => l.tag === "F")).toHaveLength(2);
+    expect(readCriLog(text)).toEqual([
+      { stream: "stderr", message: long },
+      { stream: "stdout", message: "short" },
+    ]);
+  });
+
+  test("a crash right after the first write is cut back, not repeated", async () => {
+    const target = t();
+    appendFileSync(target.rawPath, "2026-11-29T15:11:18.1Z stdout first\n");
+    const pump = new LogPump(join(dir, "progress"), 1000);
+    await pump.track(target);
+    await pump.pumpAll();
+    await pump.stop(false);
+    // as if the daemon died after writing the line but before recording it: progress as of the open
+    const progress = JSON.parse(readFileSync(join(dir, "progress", "pod_0-app.json"), "utf8"));
+    writeFileSync(join(dir, "progress", "pod_0-app.json"), JSON.stringify({ ...progress, rawOffset: 0, criSize: 0 }));
+    const again = new LogPump(join(dir, "progress"), 1000);
+    await again.track(target);
+    await again.pumpAll();
+    await again.stop();
+    expect(readCriLog(readFileSync(target.criPath, "utf8")).map((l) => l.message)).toEqual(["first"]);
+  });
+
+  test("a symlink planted at the log path is not followed", async () => {
+    const target = t();
+    mkdirSync(join(dir, "pods"));
+    writeFileSync(join(dir, "victim"), "precious\n");
+    symlinkSync(join(dir, "victim"), target.criPath);
+    appendFileSync(target.rawPath, "2026-11-29T15:11:18.1Z stdout x\n");
+    const pump = new LogPump(join(dir, "progress"), 1000);
+    await pump.track(target);
+    await pump.pumpAll();
+    await pump.stop();
+    expect(readFileSync(join(dir, "victim"), "utf8")).toBe("precious\n");
   });
 });

@@ -29,6 +29,7 @@ export async function startSimEnv(config: Partial<RktConfig> = {}): Promise<SimE
         readyTimeoutMs: 20_000,
         logPollMs: 50,
         watchMs: 250,
+        podLogRoot: join(dir, "logs"),
         ...config,
       },
       units: new ProcessUnitManager({ stateDir: join(dir, "s", "units") }),

@@ -111,6 +111,17 @@ describe("ContainerService", () => {
     expect((await rejection(runtime.containers.status(id))).kind).toBe("NotFound");
   });
 
+  test("single-object calls take exact ids: a prefix names nothing, so a retried remove cannot hit a sibling", async () => {
+    const { runtime, podId } = await withPod();
+    const id = await runtime.containers.create(podId, containerSpec("app"));
+    const prefix = id.slice(0, 12);
+    expect((await rejection(runtime.containers.status(prefix))).kind).toBe("NotFound");
+    await runtime.containers.remove(prefix);
+    await runtime.containers.stop(prefix, 0);
+    expect((await runtime.containers.status(id)).state).toBe(ContainerState.Created);
+    expect((await runtime.containers.list({ id: prefix })).map((c) => c.id)).toEqual([id]);
+  });
+
   test("removing a running container stops it first", async () => {
     const { runtime, podId, backend } = await withPod();
     const id = await runtime.containers.create(podId, containerSpec("app"));

@@ -24,7 +24,11 @@ const PATTERNS: readonly (readonly [RegExp, ErrorKind, string?])[] = [
     "the registry speaks plain http: add `http` to --rkt-insecure-options",
   ],
   [/discovery failed/, ErrorKind.Unavailable, "image discovery failed (no network, or an unknown appc name)"],
-  [/unauthorized|authentication required|401/i, ErrorKind.FailedPrecondition, "the registry refused the credentials"],
+  [
+    /unexpected http code: 40[13]\b|unauthorized|authentication required/i,
+    ErrorKind.FailedPrecondition,
+    "the registry refused the credentials",
+  ],
 ];
 
 /** The lines of rkt's own output worth showing a person: the error lines, without usage noise. */

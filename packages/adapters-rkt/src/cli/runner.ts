@@ -25,6 +25,11 @@ export interface RunOptions {
   readonly insecureOptions?: readonly string[];
 }
 
+/** Command lines as logged: environment values (often from Secrets) are left out. */
+export function loggableArgv(argv: readonly string[]): string[] {
+  return argv.map((a) => (a.startsWith("--environment=") ? a.replace(/^(--environment=[^=]*=).*$/s, "$1[redacted]") : a));
+}
+
 /** Counts of rkt processes started, by subcommand: what benchmarks and tests read to prove hot paths spawn nothing. */
 export class SpawnCounter {
   private readonly counts = new Map<string, number>();
@@ -64,7 +69,7 @@ export class RktRunner {
 
   async run(sub: string, args: readonly string[], options: RunOptions = {}): Promise<RktResult> {
     const argv = this.argv(sub, args, options);
-    this.logger.debug({ argv }, "rkt");
+    this.logger.debug({ argv: loggableArgv(argv) }, "rkt");
     this.spawns.record(sub);
     const started = process.hrtime.bigint();
     const child = execa(argv[0] as string, argv.slice(1), {
@@ -111,7 +116,7 @@ export class RktRunner {
     args: readonly string[],
   ): { pid: number | undefined; stdout: Readable; stderr: Readable; exited: Promise<number> } {
     const argv = this.argv(sub, args);
-    this.logger.debug({ argv }, "rkt");
+    this.logger.debug({ argv: loggableArgv(argv) }, "rkt");
     this.spawns.record(sub);
     const child = execa(argv[0] as string, argv.slice(1), {
       env: RKT_ENV,

@@ -139,6 +139,14 @@ export function appAddArgs(spec: ContainerSpec, ctx: AppAddContext): string[] {
     args.push(`--mnt-volume=name=vol-${i},kind=host,source=${m.hostPath},target=${m.containerPath},readOnly=${m.readonly}`);
   });
 
+  // rkt ends an app's arguments at a literal `---`; one inside them would cut the command short.
+  for (const [field, list] of [
+    ["config.command", spec.command],
+    ["config.args", spec.args],
+  ] as const) {
+    const i = list.indexOf("---");
+    if (i !== -1) throw invalidArgument(`${field}[${i}]`, "rkt cannot pass a literal `---` argument");
+  }
   const [exec, ...rest] = spec.command;
   if (exec !== undefined) args.push(`--exec=${exec}`, "--", ...rest, ...spec.args, "---");
   else if (spec.args.length > 0) args.push("--", ...spec.args, "---");

@@ -1,4 +1,4 @@
-import type { PodSandboxSpec } from "@rktlet/core";
+import { invalidArgument, type PodSandboxSpec } from "@rktlet/core";
 import { Reserved } from "./names";
 
 /** Pod annotation rktlet honours to pick another stage1 for one pod (as the original did). */
@@ -9,6 +9,8 @@ export interface SandboxContext {
   /** Where rkt (iottymux) writes this pod's raw logs; rktlet converts them into kubelet's files. */
   readonly rawLogDir: string;
   readonly stage1Name: string;
+  /** Stage1 names the override annotation may pick (a pod must not choose what runs as root on the node). */
+  readonly stage1Allowed: readonly string[];
   readonly net: string;
   /** The node's hostname, for host-network pods. */
   readonly nodeHostname: string;
@@ -34,7 +36,14 @@ export function sandboxArgs(spec: PodSandboxSpec, ctx: SandboxContext): string[]
     "--annotation=coreos.com/rkt/experiment/logmode=k8s-plain",
     `--annotation=coreos.com/rkt/experiment/kubernetes-log-dir=${ctx.rawLogDir}`,
   ];
-  const stage1 = spec.annotations[STAGE1_OVERRIDE_ANNOTATION] || ctx.stage1Name;
+  const override = spec.annotations[STAGE1_OVERRIDE_ANNOTATION];
+  if (override && !ctx.stage1Allowed.includes(override)) {
+    throw invalidArgument(
+      `config.annotations["${STAGE1_OVERRIDE_ANNOTATION}"]`,
+      `stage1 "${override}" is not allowed on this node (see --rkt-stage1-allowed)`,
+    );
+  }
+  const stage1 = override || ctx.stage1Name;
   if (stage1) args.push(`--stage1-name=${stage1}`);
   if (spec.hostname && !hostNetwork(spec)) args.push(`--hostname=${spec.hostname}`);
   if (spec.dns) {
@@ -46,8 +55,11 @@ export function sandboxArgs(spec: PodSandboxSpec, ctx: SandboxContext): string[]
   if (hostNetwork(spec)) {
     args.push("--net=host", "--hosts-entry=host", `--hostname=${ctx.nodeHostname}`);
   } else {
-    for (const p of spec.portMappings) {
+    for (const [i, p] of spec.portMappings.entries()) {
       if (p.hostPort === 0 || p.containerPort === 0) continue;
+      // rkt's --port separates fields with ':', so an IPv6 host address cannot be expressed
+      if (p.hostIp.includes(":"))
+        throw invalidArgument(`config.port_mappings[${i}].host_ip`, "rkt supports only IPv4 host addresses for ports");
       const proto = p.protocol.toLowerCase();
       args.push(`--port=${proto}-${p.containerPort}-${p.hostPort}:${proto}:${p.containerPort}:${p.hostIp || "0.0.0.0"}:${p.hostPort}`);
     }

@@ -9,9 +9,13 @@ export const MAX_CRI_LINE_BYTES = 16 * 1024;
 
 const SPACE = 0x20;
 
-export interface RawLogLine {
+/** The time and stream of a raw line: what a continued (very long) line keeps across reads. */
+export interface LineHeader {
   readonly time: string;
   readonly stream: "stdout" | "stderr";
+}
+
+export interface RawLogLine extends LineHeader {
   readonly message: Buffer;
 }
 
@@ -30,8 +34,11 @@ export function parseRawLine(line: Buffer, fallbackTime: () => string): RawLogLi
   return { time: fallbackTime(), stream: "stdout", message: line };
 }
 
-/** The CRI lines for one raw line: P pieces for all but the last MAX_CRI_LINE_BYTES chunk, then F. */
-export function toCriLines(l: RawLogLine, max = MAX_CRI_LINE_BYTES): Buffer[] {
+/**
+ * The CRI lines for one raw line: P pieces of at most `max` bytes, the last one F when the line ends
+ * here (`final`), P when it goes on in the next read.
+ */
+export function toCriLines(l: RawLogLine, max = MAX_CRI_LINE_BYTES, final = true): Buffer[] {
   const out: Buffer[] = [];
   const prefix = (tag: "P" | "F") => Buffer.from(`${l.time} ${l.stream} ${tag} `, "latin1");
   let rest = l.message;
@@ -39,7 +46,7 @@ export function toCriLines(l: RawLogLine, max = MAX_CRI_LINE_BYTES): Buffer[] {
     out.push(Buffer.concat([prefix("P"), rest.subarray(0, max), Buffer.from("\n")]));
     rest = rest.subarray(max);
   }
-  out.push(Buffer.concat([prefix("F"), rest, Buffer.from("\n")]));
+  if (final || rest.length > 0) out.push(Buffer.concat([prefix(final ? "F" : "P"), rest, Buffer.from("\n")]));
   return out;
 }
 
@@ -55,16 +62,31 @@ export function rfc3339NanoNow(): string {
 
 /**
  * Converts a chunk of raw log bytes. Only complete lines are converted; `consumed` says how many bytes
- * of `raw` that was, so an unterminated tail is read again next time.
+ * of `raw` that was, so an unterminated tail is read again next time. `cont` is the header of a line
+ * begun in an earlier read (its bytes here have no header of their own). With `flush`, an unterminated
+ * tail is emitted too, as P pieces, and its header returned as the new `cont`: for lines longer than a read.
  */
-export function convertChunk(raw: Buffer, max = MAX_CRI_LINE_BYTES): { output: Buffer; consumed: number; lines: number } {
+export function convertChunk(
+  raw: Buffer,
+  max = MAX_CRI_LINE_BYTES,
+  cont?: LineHeader,
+  flush = false,
+): { output: Buffer; consumed: number; lines: number; cont: LineHeader | undefined } {
   const parts: Buffer[] = [];
   let start = 0;
   let lines = 0;
+  let header = cont;
+  const line = (bytes: Buffer): RawLogLine => (header ? { ...header, message: bytes } : parseRawLine(bytes, rfc3339NanoNow));
   for (let nl = raw.indexOf(0x0a, start); nl !== -1; nl = raw.indexOf(0x0a, start)) {
-    parts.push(...toCriLines(parseRawLine(raw.subarray(start, nl), rfc3339NanoNow), max));
+    parts.push(...toCriLines(line(raw.subarray(start, nl)), max));
+    header = undefined;
     start = nl + 1;
     lines++;
   }
-  return { output: Buffer.concat(parts), consumed: start, lines };
+  if (flush && start < raw.length) {
+    const l = line(raw.subarray(start));
+    parts.push(...toCriLines(l, max, false));
+    return { output: Buffer.concat(parts), consumed: raw.length, lines, cont: { time: l.time, stream: l.stream } };
+  }
+  return { output: Buffer.concat(parts), consumed: start, lines, cont: header };
 }

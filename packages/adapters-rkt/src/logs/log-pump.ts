@@ -1,8 +1,9 @@
+import { constants } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, rm, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type Logger, silentLogger } from "@rktlet/core";
+import { KeyedLock, type Logger, silentLogger } from "@rktlet/core";
 import { writeJsonAtomic } from "@rktlet/node-support";
-import { convertChunk, MAX_CRI_LINE_BYTES } from "./cri-format";
+import { convertChunk, type LineHeader, MAX_CRI_LINE_BYTES } from "./cri-format";
 
 export interface LogTarget {
   readonly id: string;
@@ -21,6 +22,8 @@ interface Progress {
   rawOffset: number;
   criIno: number;
   criSize: number;
+  /** Header of a raw line longer than one read, whose pieces were written but whose end was not yet read. */
+  cont?: LineHeader | undefined;
 }
 
 interface Tracked {
@@ -29,11 +32,11 @@ interface Tracked {
   out: FileHandle | undefined;
 }
 
-const READ_CHUNK = 1024 * 1024;
-
 /** Converts every tracked container's raw rkt log into the CRI file kubelet reads, continuously. */
 export class LogPump {
   private readonly tracked = new Map<string, Tracked>();
+  /** One conversion, reopen or untrack at a time per container: two at once would read the same offset twice. */
+  private readonly locks = new KeyedLock();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -42,6 +45,8 @@ export class LogPump {
     private readonly pollMs: number,
     private readonly logger: Logger = silentLogger,
     private readonly maxLine = MAX_CRI_LINE_BYTES,
+    /** Bytes read from a raw file at a time; a longer raw line is written as P pieces as it comes. */
+    private readonly readChunk = 1024 * 1024,
   ) {}
 
   start(): void {
@@ -69,27 +74,30 @@ export class LogPump {
 
   /** Stops converting; with `forget`, also deletes the progress file and the raw log. */
   async untrack(id: string, forget: boolean): Promise<void> {
-    const t = this.tracked.get(id);
-    this.tracked.delete(id);
-    if (t) {
-      if (!forget) await this.pumpOne(t);
-      await this.closeOut(t);
-    }
-    if (forget) {
-      await rm(this.progressPath(id), { force: true });
-      if (t) await rm(t.target.rawPath, { force: true });
-    }
+    await this.locks.run(id, async () => {
+      const t = this.tracked.get(id);
+      this.tracked.delete(id);
+      if (t) {
+        if (!forget) await this.pumpOne(t);
+        await this.closeOut(t);
+      }
+      if (forget) {
+        await rm(this.progressPath(id), { force: true });
+        if (t) await rm(t.target.rawPath, { force: true });
+      }
+    });
   }
 
   /** kubelet renamed the CRI file to rotate it: finish writing, then continue in a new file at the path. */
   async reopen(id: string): Promise<void> {
-    const t = this.tracked.get(id);
-    if (!t) return;
-    await this.pumpOne(t);
-    await this.closeOut(t);
-    t.progress = { ...t.progress, criIno: -1, criSize: 0 };
-    await this.openOut(t);
-    await this.saveProgress(t);
+    await this.locks.run(id, async () => {
+      const t = this.tracked.get(id);
+      if (!t) return;
+      await this.pumpOne(t);
+      await this.closeOut(t);
+      t.progress = { ...t.progress, criIno: -1, criSize: 0 };
+      await this.openOut(t);
+    });
   }
 
   has(id: string): boolean {
@@ -100,7 +108,9 @@ export class LogPump {
   async pumpAll(): Promise<void> {
     for (const t of [...this.tracked.values()]) {
       try {
-        await this.pumpOne(t);
+        await this.locks.run(t.target.id, async () => {
+          if (this.tracked.get(t.target.id) === t) await this.pumpOne(t);
+        });
       } catch (err) {
         this.logger.warn({ containerId: t.target.id, err: (err as Error).message }, "log conversion failed; retrying");
       }
@@ -118,24 +128,21 @@ export class LogPump {
       const fh = await open(t.target.rawPath, "r");
       let chunk: Buffer;
       try {
-        const length = Math.min(READ_CHUNK, size - t.progress.rawOffset);
+        const length = Math.min(this.readChunk, size - t.progress.rawOffset);
         chunk = Buffer.alloc(length);
         const { bytesRead } = await fh.read(chunk, 0, length, t.progress.rawOffset);
         chunk = chunk.subarray(0, bytesRead);
       } finally {
         await fh.close();
       }
-      const { output, consumed } = convertChunk(chunk, this.maxLine);
-      if (consumed === 0) {
-        if (chunk.length < READ_CHUNK) return; // an unterminated line: wait for its end
-        // A raw line longer than the read size: convert what we have as pieces of it.
-        const forced = convertChunk(Buffer.concat([chunk, Buffer.from("\n")]), this.maxLine);
-        await this.append(t, forced.output);
-        t.progress.rawOffset += chunk.length;
-      } else {
-        await this.append(t, output);
-        t.progress.rawOffset += consumed;
+      let r = convertChunk(chunk, this.maxLine, t.progress.cont);
+      if (r.consumed === 0) {
+        if (chunk.length < this.readChunk) return; // an unterminated line: wait for its end
+        r = convertChunk(chunk, this.maxLine, t.progress.cont, true); // a line longer than a read: write pieces
       }
+      await this.append(t, r.output);
+      t.progress.rawOffset += r.consumed;
+      t.progress.cont = r.cont;
       await this.saveProgress(t);
     }
   }
@@ -158,9 +165,12 @@ export class LogPump {
       // A new file (first write, or kubelet rotated it while we were away).
       t.progress.criSize = existing?.size ?? 0;
     }
-    const fh = await open(t.target.criPath, "a", 0o640);
+    // O_NOFOLLOW: a symlink planted at the log path cannot redirect container output elsewhere.
+    const fh = await open(t.target.criPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o640);
     t.progress.criIno = (await fh.stat()).ino;
     t.out = fh;
+    // Record the file before the first byte goes in, so a crash right after it is cut back, not repeated.
+    await this.saveProgress(t);
     return fh;
   }
 
@@ -180,7 +190,7 @@ export class LogPump {
   private async loadProgress(id: string): Promise<Progress> {
     try {
       const p = JSON.parse(await readFile(this.progressPath(id), "utf8")) as Progress;
-      return { rawOffset: p.rawOffset, criIno: p.criIno, criSize: p.criSize };
+      return { rawOffset: p.rawOffset, criIno: p.criIno, criSize: p.criSize, cont: p.cont };
     } catch {
       return { rawOffset: 0, criIno: -1, criSize: 0 };
     }

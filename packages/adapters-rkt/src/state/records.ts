@@ -1,5 +1,6 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { KeyedLock } from "@rktlet/core";
 import { writeJsonAtomic } from "@rktlet/node-support";
 
 /**
@@ -17,6 +18,8 @@ export interface ContainerRecord {
   readonly criLogPath: string;
   /** rkt's raw (k8s-plain) log file, absolute. */
   readonly rawLogPath: string;
+  /** Removed through the CRI while its pod had stopped (rkt cannot remove apps then; the pod's removal will). */
+  readonly removed?: boolean;
 }
 
 const fileName = (id: string) => `${id.replace(/:/g, "_")}.json`;
@@ -24,6 +27,8 @@ const fileName = (id: string) => `${id.replace(/:/g, "_")}.json`;
 /** Container records, cached in memory after one read of the directory at start-up. */
 export class ContainerRecords {
   private readonly cache = new Map<string, ContainerRecord>();
+  /** Writes of one record in order, each merged with the latest: two updates never lose each other's fields. */
+  private readonly locks = new KeyedLock();
   private loaded = false;
 
   constructor(private readonly dir: string) {}
@@ -56,20 +61,27 @@ export class ContainerRecords {
   }
 
   async put(record: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(join(this.dir, fileName(record.id)), record);
-    this.cache.set(record.id, record);
+    await this.locks.run(record.id, async () => {
+      this.cache.set(record.id, record);
+      await writeJsonAtomic(join(this.dir, fileName(record.id)), record);
+    });
   }
 
   async update(id: string, change: Partial<ContainerRecord>): Promise<ContainerRecord | undefined> {
-    const current = this.cache.get(id);
-    if (!current) return undefined;
-    const next = { ...current, ...change };
-    await this.put(next);
-    return next;
+    return this.locks.run(id, async () => {
+      const current = this.cache.get(id);
+      if (!current) return undefined;
+      const next = { ...current, ...change };
+      this.cache.set(id, next);
+      await writeJsonAtomic(join(this.dir, fileName(id)), next);
+      return next;
+    });
   }
 
   async delete(id: string): Promise<void> {
-    this.cache.delete(id);
-    await rm(join(this.dir, fileName(id)), { force: true });
+    await this.locks.run(id, async () => {
+      this.cache.delete(id);
+      await rm(join(this.dir, fileName(id)), { force: true });
+    });
   }
 }

@@ -30,10 +30,10 @@ export function filterContainers(all: readonly Container[], f: ContainerFilter |
   );
 }
 
-/** Resolves a possibly abbreviated id to the one object it names; ambiguity counts as not found. */
+/**
+ * The object a single-object call (status, start, stop, remove) names: exact ids only. Prefixes are for
+ * List filters; here they would be dangerous (`<pod>:0-app` is a prefix of `<pod>:0-app-sidecar`).
+ */
 export function findById<T extends { readonly id: string }>(all: readonly T[], id: string): T | undefined {
-  const exact = all.find((x) => x.id === id);
-  if (exact) return exact;
-  const matches = all.filter((x) => x.id.startsWith(id));
-  return matches.length === 1 ? matches[0] : undefined;
+  return all.find((x) => x.id === id);
 }

@@ -46,6 +46,8 @@ export async function createBackend(options: DaemonOptions, logger: Logger): Pro
           stage1Name: options.rktStage1Name,
           net: options.net === "default" ? "" : options.net,
           sharedMount: options.rktSharedMount,
+          podLogRoot: options.podLogRoot,
+          stage1Allowed: options.rktStage1Allowed,
         },
         units: createUnitManager(options, logger),
         logger: logger.child({ backend: "rkt" }),

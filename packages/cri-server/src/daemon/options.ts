@@ -10,6 +10,8 @@ export const DEFAULTS = {
   rktInsecureOptions: "image,ondisk",
   rktSharedMount: "true",
   unitManager: "auto",
+  podLogRoot: "/var/log/pods",
+  rktStage1Allowed: "",
   rktStage1Name: "",
   net: "default",
   streamServerAddress: "127.0.0.1:10241",
@@ -33,10 +35,13 @@ rkt:
   --rkt-path PATH               the rkt binary (default ${DEFAULTS.rktPath})
   --rkt-data-dir DIR            rkt's --dir (default ${DEFAULTS.rktDataDir})
   --rkt-stage1-name NAME        stage1 image for pods, fetched at start-up if missing (default: rkt's own)
+  --rkt-stage1-allowed LIST     stage1 images pods may pick with the rkt.alpha.kubernetes.io/stage1-name-override
+                                annotation (default: none; the annotation is refused)
   --rkt-insecure-options LIST   rkt --insecure-options; add http,tls for a registry on a private
                                 network (default ${DEFAULTS.rktInsecureOptions})
   --rkt-shared-mount BOOL       make --rkt-data-dir a shared mount at start-up, as rkt needs (default ${DEFAULTS.rktSharedMount})
   --net NAME                    rkt network for pods (default ${DEFAULTS.net})
+  --pod-log-root DIR            pod log directories must be under it, as kubelet's are (default ${DEFAULTS.podLogRoot})
   --state-dir DIR               rktlet's own state: container records, log progress, units (default ${DEFAULTS.stateDir})
   --unit-manager KIND           what runs each pod's \`rkt app sandbox\`: process (a supervised process)
                                 or auto (default ${DEFAULTS.unitManager})
@@ -66,6 +71,11 @@ export const optionsSchema = z.object({
     .transform((s) => s.split(",").filter(Boolean)),
   rktSharedMount: z.enum(["true", "false"]).transform((s) => s === "true"),
   unitManager: z.enum(["auto", "process"]),
+  podLogRoot: z.string().startsWith("/", "must be an absolute path"),
+  rktStage1Allowed: z
+    .string()
+    .regex(/^[A-Za-z0-9._/:+-]*(,[A-Za-z0-9._/:+-]+)*$/, "must be a comma-separated list of image names")
+    .transform((s) => s.split(",").filter(Boolean)),
   net: z.string().min(1),
   streamServerAddress: hostPort,
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
@@ -85,6 +95,8 @@ const FLAG_OF: Record<keyof DaemonOptions, string> = {
   rktInsecureOptions: "--rkt-insecure-options",
   rktSharedMount: "--rkt-shared-mount",
   unitManager: "--unit-manager",
+  podLogRoot: "--pod-log-root",
+  rktStage1Allowed: "--rkt-stage1-allowed",
   net: "--net",
   streamServerAddress: "--stream-server-address",
   logLevel: "--log-level",
@@ -107,6 +119,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       "rkt-insecure-options": { type: "string" },
       "rkt-shared-mount": { type: "string" },
       "unit-manager": { type: "string" },
+      "pod-log-root": { type: "string" },
+      "rkt-stage1-allowed": { type: "string" },
       net: { type: "string" },
       "stream-server-address": { type: "string" },
       "log-level": { type: "string" },
@@ -127,6 +141,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
     rktInsecureOptions: values["rkt-insecure-options"] ?? DEFAULTS.rktInsecureOptions,
     rktSharedMount: values["rkt-shared-mount"] ?? DEFAULTS.rktSharedMount,
     unitManager: values["unit-manager"] ?? DEFAULTS.unitManager,
+    podLogRoot: values["pod-log-root"] ?? DEFAULTS.podLogRoot,
+    rktStage1Allowed: values["rkt-stage1-allowed"] ?? DEFAULTS.rktStage1Allowed,
     net: values.net ?? DEFAULTS.net,
     streamServerAddress: values["stream-server-address"] ?? DEFAULTS.streamServerAddress,
     logLevel: values["log-level"] ?? DEFAULTS.logLevel,
