@@ -3,8 +3,10 @@
 # reference notes on real systemd in CI): systemd-nspawn --volatile=yes --boot of the host's own /usr.
 #   .ci/systemd.sh start   -> prints `export DBUS_SYSTEM_BUS_ADDRESS=…; export RKTLET_TEST_SYSTEMD_LEADER=…`
 #   .ci/systemd.sh stop
-# Not wired into .ci/run yet: the systemd unit manager and its integration tests are still to come.
-# Note: `start` moves the calling shell into a cgroup of its own; run it from a shell you can spare.
+# Not wired into .ci/run yet. Found here: nspawn --keep-unit moves itself (and creates payload/supervisor
+# cgroups) under its caller's cgroup, which hid the calling job from this workplace's process supervisor;
+# booting it from CI needs a launcher that keeps .ci/run itself untouched. And units run in the container's
+# PID namespace, so a pod's pids as rkt-sim records them inside a unit mean nothing on the host.
 set -euo pipefail
 NAME=rktlet-ci-systemd
 STATE=/run/$NAME
@@ -14,10 +16,8 @@ start() {
   command -v systemd-nspawn >/dev/null || { echo "systemd-nspawn missing: apt-get install systemd-container" >&2; exit 1; }
   mkdir -p "$STATE"
   if [ -f "$STATE/leader" ] && kill -0 "$(cat "$STATE/leader")" 2>/dev/null; then cat "$STATE/env"; return; fi
-  # nspawn started from a cgroup shared with another instance fights over unit cgroups: give it its own.
-  for h in systemd unified; do
-    if [ -d "/sys/fs/cgroup/$h" ]; then mkdir -p "/sys/fs/cgroup/$h/$NAME" && echo $$ > "/sys/fs/cgroup/$h/$NAME/cgroup.procs"; fi
-  done
+  # Two nspawn instances started from one cgroup fight over unit cgroups; only one runs here, so the
+  # caller stays where it is (moving it would hide it from whatever supervises this script).
   # /etc starts empty, so every installed service would start: mask the ones that cannot run here.
   masks=()
   for u in containerd docker docker-registry nftables systemd-firstboot systemd-networkd systemd-resolved console-getty \
@@ -48,7 +48,6 @@ stop() {
   kill -TERM "$(cat "$STATE/nspawn")" 2>/dev/null || true
   for _ in $(seq 1 100); do kill -0 "$(cat "$STATE/nspawn")" 2>/dev/null || break; sleep 0.05; done
   [ -f "$STATE/made-run-systemd" ] && rmdir /run/systemd/system 2>/dev/null || true
-  for h in systemd unified; do rmdir "/sys/fs/cgroup/$h/$NAME" 2>/dev/null || true; done
   rm -rf "$STATE"
 }
 

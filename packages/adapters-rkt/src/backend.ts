@@ -21,6 +21,8 @@ import { RktStatsProvider } from "./stats-provider";
 export interface RktBackendOptions {
   readonly config: Partial<RktConfig> & Pick<RktConfig, "rktPath" | "dataDir" | "stateDir">;
   readonly units: UnitManager;
+  /** Why this unit manager was chosen, for Status' verbose info. */
+  readonly unitManagerReason?: string;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
@@ -54,7 +56,7 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
     logger,
   };
   const images = new RktImageStore(ctx);
-  const info = new RktRuntimeInfo(ctx, images);
+  const info = new RktRuntimeInfo(ctx, images, options.unitManagerReason ?? "");
   const apps = new RktAppRuntime(ctx);
   const listeners = new Set<(id: string) => void>();
   let watch: NodeJS.Timeout | undefined;

@@ -39,6 +39,7 @@ export class RktRuntimeInfo implements RuntimeInfo {
   constructor(
     private readonly ctx: RktContext,
     private readonly images: RktImageStore,
+    private readonly unitManagerReason = "",
   ) {}
 
   /** Start-up checks: rkt answers, the stage1 is present (fetched if named and missing), the network exists. */
@@ -112,6 +113,7 @@ export class RktRuntimeInfo implements RuntimeInfo {
       net: config.net || "default",
       insecureOptions: config.insecureOptions.join(","),
       unitManager: this.ctx.units.kind,
+      unitManagerReason: this.unitManagerReason,
       podCidr: this.podCidr,
     };
   }

@@ -1,3 +1,4 @@
-// @rktlet/adapters-systemd: implements @rktlet/core's ports with systemd transient units. Under construction: see the
-// project's open issues. Until then the daemon offers the in-memory backend (--backend fake).
-export {};
+/** @rktlet/adapters-systemd: the UnitManager port as systemd transient services. */
+
+export { systemdBooted } from "./booted";
+export { SystemdUnitManager, type SystemdUnitManagerOptions } from "./systemd-unit-manager";

@@ -79,10 +79,39 @@ describe("rktlet flags", () => {
     [["--rkt-insecure-options=image;rm"], /^--rkt-insecure-options: must be a comma-separated list/],
     [["--state-dir=state"], /^--state-dir: must be an absolute path$/],
     [["--unit-manager=upstart"], /^--unit-manager: /],
+    [["--pod-log-root=logs"], /^--pod-log-root: must be an absolute path$/],
     [["--shutdown-grace=-1"], /^--shutdown-grace: /],
     [["--frobnicate"], /Unknown option '--frobnicate'/],
     [["positional"], /positional/],
   ])("%j is refused with a message naming the flag", (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
+
+describe("unit manager choice", () => {
+  const { createUnitManager } = require("../src/daemon/backends") as typeof import("../src/daemon/backends");
+  const { silentLogger } = require("@rktlet/core") as typeof import("@rktlet/core");
+  const options = (unitManager: string) => {
+    const cmd = parseCommandLine([`--unit-manager=${unitManager}`, "--state-dir=/tmp/rktlet-choice"]);
+    if (cmd.kind !== "run") throw new Error("expected options");
+    return cmd.options;
+  };
+
+  test("explicit choices are honoured and say so", () => {
+    expect(createUnitManager(options("process"), silentLogger)).toMatchObject({
+      units: { kind: "process" },
+      reason: "--unit-manager process",
+    });
+    expect(createUnitManager(options("systemd"), silentLogger)).toMatchObject({
+      units: { kind: "systemd" },
+      reason: "--unit-manager systemd",
+    });
+  });
+
+  test("auto picks systemd exactly when /run/systemd/system exists, and gives the reason", () => {
+    const booted = require("node:fs").existsSync("/run/systemd/system") as boolean;
+    const chosen = createUnitManager(options("auto"), silentLogger);
+    expect(chosen.units.kind).toBe(booted ? "systemd" : "process");
+    expect(chosen.reason).toContain("/run/systemd/system");
   });
 });

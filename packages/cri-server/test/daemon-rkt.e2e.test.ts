@@ -18,6 +18,7 @@ const flags = () => [
   `--rkt-data-dir=${join(dir, "d")}`,
   `--state-dir=${join(dir, "s")}`,
   "--rkt-shared-mount=false",
+  "--unit-manager=process",
   `--pod-log-root=${join(dir, "logs")}`,
   `--listen=${socket()}`,
   "--log-level=info",

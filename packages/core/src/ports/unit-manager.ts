@@ -40,6 +40,7 @@ export interface UnitManager {
   stop(name: string, graceMs: number): Promise<void>;
   /** Forgets an ended unit, so nothing is left behind. Unknown names are a no-op. */
   reset(name: string): Promise<void>;
+  /** Undefined for unknown units, and possibly for ones that ended cleanly (systemd unloads those). */
   status(name: string): Promise<UnitStatus | undefined>;
   list(): Promise<readonly UnitStatus[]>;
 }

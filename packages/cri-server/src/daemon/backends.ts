@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
 import { createRktBackend } from "@rktlet/adapters-rkt";
-import type { RuntimeBackend, UnitManager } from "@rktlet/core";
+import { SystemdUnitManager, systemdBooted } from "@rktlet/adapters-systemd";
+import type { Logger as CoreLogger, RuntimeBackend, UnitManager } from "@rktlet/core";
 import type { Logger } from "../logging";
 import type { DaemonOptions } from "./options";
 
@@ -13,11 +14,20 @@ interface TestkitModule {
 }
 
 /** Picks what runs each pod's `rkt app sandbox`, and says why. */
-function createUnitManager(options: DaemonOptions, logger: Logger): UnitManager {
-  const units = new ProcessUnitManager({ stateDir: join(options.stateDir, "units"), logger: logger.child({ component: "units" }) });
-  const reason = options.unitManager === "auto" ? "auto: the systemd unit manager is not part of this build yet" : "--unit-manager process";
+export function createUnitManager(options: DaemonOptions, logger: CoreLogger): { units: UnitManager; reason: string } {
+  const booted = systemdBooted();
+  const kind = options.unitManager === "auto" ? (booted ? "systemd" : "process") : options.unitManager;
+  const reason =
+    options.unitManager === "auto"
+      ? `auto: /run/systemd/system ${booted ? "exists (systemd runs this host)" : "does not exist (no systemd)"}`
+      : `--unit-manager ${options.unitManager}`;
+  const child = logger.child({ component: "units" });
+  const units =
+    kind === "systemd"
+      ? new SystemdUnitManager({ logger: child })
+      : new ProcessUnitManager({ stateDir: join(options.stateDir, "units"), logger: child });
   logger.info({ unitManager: units.kind, reason }, "unit manager chosen");
-  return units;
+  return { units, reason };
 }
 
 /**
@@ -33,6 +43,7 @@ export async function createBackend(options: DaemonOptions, logger: Logger): Pro
       return testkit.createFakeBackend({ images: FAKE_PRELOADED });
     }
     case "rkt": {
+      const chosen = createUnitManager(options, logger);
       logger.info(
         { rktPath: options.rktPath, dataDir: options.rktDataDir, insecureOptions: options.rktInsecureOptions.join(",") },
         "rkt backend",
@@ -49,7 +60,8 @@ export async function createBackend(options: DaemonOptions, logger: Logger): Pro
           podLogRoot: options.podLogRoot,
           stage1Allowed: options.rktStage1Allowed,
         },
-        units: createUnitManager(options, logger),
+        units: chosen.units,
+        unitManagerReason: chosen.reason,
         logger: logger.child({ backend: "rkt" }),
       });
       await backend.start();

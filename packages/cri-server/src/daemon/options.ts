@@ -43,8 +43,9 @@ rkt:
   --net NAME                    rkt network for pods (default ${DEFAULTS.net})
   --pod-log-root DIR            pod log directories must be under it, as kubelet's are (default ${DEFAULTS.podLogRoot})
   --state-dir DIR               rktlet's own state: container records, log progress, units (default ${DEFAULTS.stateDir})
-  --unit-manager KIND           what runs each pod's \`rkt app sandbox\`: process (a supervised process)
-                                or auto (default ${DEFAULTS.unitManager})
+  --unit-manager KIND           what runs each pod's \`rkt app sandbox\`: systemd (a transient service),
+                                process (a supervised process), or auto: systemd when the host runs it
+                                (default ${DEFAULTS.unitManager})
 
 Logging and info:
   --log-level LEVEL             trace|debug|info|warn|error|fatal|silent (default ${DEFAULTS.logLevel})
@@ -70,7 +71,7 @@ export const optionsSchema = z.object({
     .regex(/^(|[a-z-]+(,[a-z-]+)*)$/, "must be a comma-separated list such as image,ondisk,http")
     .transform((s) => s.split(",").filter(Boolean)),
   rktSharedMount: z.enum(["true", "false"]).transform((s) => s === "true"),
-  unitManager: z.enum(["auto", "process"]),
+  unitManager: z.enum(["auto", "systemd", "process"]),
   podLogRoot: z.string().startsWith("/", "must be an absolute path"),
   rktStage1Allowed: z
     .string()

@@ -1,4 +1,4 @@
-import { alreadyExists, UnitActiveState, type UnitManager, type UnitSpec, type UnitStatus } from "@rktlet/core";
+import { alreadyExists, invalidArgument, UnitActiveState, type UnitManager, type UnitSpec, type UnitStatus } from "@rktlet/core";
 import { Faults } from "./fault-injection";
 
 /** In-memory units: start makes them active, stop inactive, reset forgets them. */
@@ -11,6 +11,9 @@ export class FakeUnitManager implements UnitManager {
 
   async start(spec: UnitSpec): Promise<UnitStatus> {
     this.faults.check("start");
+    // the same rule as the real managers: unit names end up in paths and command lines
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,200}$/.test(spec.name))
+      throw invalidArgument("unit.name", `"${spec.name}" is not a safe unit name`);
     const current = this.units.get(spec.name);
     if (current && (current.state === UnitActiveState.Active || current.state === UnitActiveState.Activating)) {
       throw alreadyExists(`unit ${spec.name} is already running`);

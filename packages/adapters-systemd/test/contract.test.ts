@@ -1,0 +1,19 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { SystemdUnitManager } from "@rktlet/adapters-systemd";
+import { unitManagerContract } from "../../../test/unit-manager-contract";
+import { describeWithSystemd, systemdSetup } from "./systemd-env";
+
+describeWithSystemd("SystemdUnitManager against a real systemd", () => {
+  // /tmp is shared with the booted systemd's units (see .ci/systemd.sh)
+  const dir = mkdtempSync(join("/tmp", "contract-systemd-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  unitManagerContract({
+    name: "systemd",
+    make: () => new SystemdUnitManager({ journalDirectory: systemdSetup().journalDirectory, startTimeoutMs: 20_000 }),
+    runs: true,
+    dir: () => dir,
+    // notify units must say they are ready; --pid names the shell, which stays the main process
+    command: (script) => ["/bin/sh", "-c", `systemd-notify --ready --pid=$$; ${script}`],
+  });
+});
