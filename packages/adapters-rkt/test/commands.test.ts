@@ -12,28 +12,22 @@ import {
   sliceOf,
 } from "@rktlet/adapters-rkt";
 import type { ContainerSpec, PodSandboxSpec } from "@rktlet/core";
-import { containerSpec } from "@rktlet/testkit";
+import { containerSpec, podSandboxSpec } from "@rktlet/testkit";
 import { fixture } from "./fixtures";
 
 const EXTRA_RESERVED =
   /^--user-annotation=k8s\.io\/reserved\/(pod-created-at|unit-name|log-directory|namespace-options|runtime-handler|container-name|container-attempt|log-path)=/;
 
+/** The pod of the recorded sandbox-b invocation. */
 function podSpec(over: Partial<PodSandboxSpec>): PodSandboxSpec {
-  return {
+  return podSandboxSpec("pod-b", {
     metadata: { name: "pod-b", uid: "uid-b", namespace: "kube-system", attempt: 1 },
-    hostname: "pod-b",
     logDirectory: "/var/log/pods/b",
     dns: { servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] },
     portMappings: [{ protocol: "TCP", containerPort: 80, hostPort: 18080, hostIp: "" }],
     labels: { app: "b" },
-    annotations: {},
-    cgroupParent: "",
-    namespaceOptions: { network: "POD", pid: "CONTAINER", ipc: "POD", targetId: "" },
-    privileged: false,
-    sysctls: {},
-    runtimeHandler: "",
     ...over,
-  };
+  });
 }
 
 const ctx = {

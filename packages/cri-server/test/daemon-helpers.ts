@@ -75,3 +75,17 @@ export async function stopDaemon(d: Daemon, signal: NodeJS.Signals = "SIGKILL"):
     await d.exited;
   }
 }
+
+/** Flags for a daemon on the rkt backend over the simulator, everything under `dir`. */
+export function rktDaemonFlags(dir: string, simPath: string): string[] {
+  return [
+    "--backend=rkt",
+    `--rkt-path=${simPath}`,
+    `--rkt-data-dir=${join(dir, "d")}`,
+    `--state-dir=${join(dir, "s")}`,
+    "--rkt-shared-mount=false",
+    "--unit-manager=process",
+    `--pod-log-root=${join(dir, "logs")}`,
+    `--listen=${join(dir, "cri.sock")}`,
+  ];
+}

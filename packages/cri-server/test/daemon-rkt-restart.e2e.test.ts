@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
 import { rktSimPath } from "@rktlet/testkit";
-import { call, type Daemon, referenceClients, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
+import { call, type Daemon, referenceClients, rktDaemonFlags, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
 
 /**
  * With the process unit manager: kill -9 the daemon while 10 pods run, restart it, and every pod is found,
@@ -11,16 +11,7 @@ import { call, type Daemon, referenceClients, startDaemon, stopDaemon, waitForSt
  */
 let dir: string;
 let daemon: Daemon;
-const flags = () => [
-  "--backend=rkt",
-  `--rkt-path=${rktSimPath()}`,
-  `--rkt-data-dir=${join(dir, "d")}`,
-  `--state-dir=${join(dir, "s")}`,
-  "--rkt-shared-mount=false",
-  "--unit-manager=process",
-  `--pod-log-root=${join(dir, "logs")}`,
-  `--listen=${join(dir, "cri.sock")}`,
-];
+const flags = () => [...rktDaemonFlags(dir, rktSimPath()), "--log-level=info"];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rkr-"));

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
 import { rktSimPath } from "@rktlet/testkit";
-import { call, codeOf, type Daemon, referenceClients, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
+import { call, codeOf, type Daemon, referenceClients, rktDaemonFlags, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
 
 /**
  * `rktlet --backend rkt` with --rkt-path pointing at the rkt simulator, driven by a reference-proto
@@ -12,17 +12,7 @@ import { call, codeOf, type Daemon, referenceClients, startDaemon, stopDaemon, w
 let dir: string;
 let daemon: Daemon;
 const socket = () => join(dir, "cri.sock");
-const flags = () => [
-  "--backend=rkt",
-  `--rkt-path=${rktSimPath()}`,
-  `--rkt-data-dir=${join(dir, "d")}`,
-  `--state-dir=${join(dir, "s")}`,
-  "--rkt-shared-mount=false",
-  "--unit-manager=process",
-  `--pod-log-root=${join(dir, "logs")}`,
-  `--listen=${socket()}`,
-  "--log-level=info",
-];
+const flags = () => [...rktDaemonFlags(dir, rktSimPath()), "--log-level=info"];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rkd-"));
