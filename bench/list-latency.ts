@@ -13,7 +13,7 @@ import { ProcessUnitManager } from "@rktlet/adapters-process";
 import { createRktBackend } from "@rktlet/adapters-rkt";
 import { createCriRuntime } from "@rktlet/core";
 import { CriServer, createLogger } from "@rktlet/cri-server";
-import { connectCriClients, rktSimPath } from "@rktlet/testkit";
+import { connectCriClients, criContainerConfig, criPodConfig, rktSimPath } from "@rktlet/testkit";
 import { percentiles, timeMs } from "./stats";
 
 async function main(): Promise<void> {
@@ -51,41 +51,18 @@ async function main(): Promise<void> {
     const queue = Array.from({ length: pods }, (_, i) => i);
     const worker = async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        const config = {
+        const config = criPodConfig(`p${i}`, {
           metadata: { name: `p${i}`, uid: `u${i}`, namespace: "bench", attempt: 0 },
-          hostname: "",
           logDirectory: join(logDir, `p${i}`),
           dnsConfig: undefined,
           portMappings: [],
-          labels: { app: `p${i}` },
           annotations: {},
-          linux: undefined,
-          windows: undefined,
-        };
+        });
         const { podSandboxId } = await c.runtime.runPodSandbox({ config, runtimeHandler: "" });
         for (let j = 0; j < perPod; j++) {
           const { containerId } = await c.runtime.createContainer({
             podSandboxId,
-            config: {
-              metadata: { name: `c${j}`, attempt: 0 },
-              image: { image: "busybox", annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" },
-              command: ["sleep", "3600"],
-              args: [],
-              workingDir: "",
-              envs: [],
-              mounts: [],
-              devices: [],
-              labels: {},
-              annotations: {},
-              logPath: `c${j}.log`,
-              stdin: false,
-              stdinOnce: false,
-              tty: false,
-              linux: undefined,
-              windows: undefined,
-              CDIDevices: [],
-              stopSignal: 0,
-            },
+            config: criContainerConfig(`c${j}`, { command: ["sleep", "3600"], envs: [], labels: {}, logPath: `c${j}.log` }),
             sandboxConfig: undefined,
           });
           await c.runtime.startContainer({ containerId });
