@@ -12,7 +12,7 @@ import {
   type UnitSpec,
   type UnitStatus,
 } from "@rktlet/core";
-import { isSameProcessAlive, killProcessGroup, processStartTime, writeJsonAtomic } from "@rktlet/node-support";
+import { isSameProcessAlive, killProcessGroup, processStartTime, sleep, writeJsonAtomic } from "@rktlet/node-support";
 import { SHIM_SCRIPT } from "./shim";
 
 /** What is written, atomically, for each unit: enough to find its process again after a restart. */
@@ -179,8 +179,4 @@ export class ProcessUnitManager implements UnitManager {
   private async forget(name: string): Promise<void> {
     for (const suffix of [".json", ".status", ".log"]) await rm(join(this.dir, `${name}${suffix}`), { force: true });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

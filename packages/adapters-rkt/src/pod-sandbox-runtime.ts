@@ -12,14 +12,13 @@ import {
   RktletError,
   UnitActiveState,
 } from "@rktlet/core";
+import { sleep } from "@rktlet/node-support";
 import { ensureOk, rktError } from "./cli/errors";
 import { loggableArgv, RKT_ENV } from "./cli/runner";
 import { POD_UUID, Reserved, refuseReserved } from "./commands/names";
 import { sandboxArgs } from "./commands/sandbox-args";
 import { paths, type RktContext } from "./context";
 import { isCriPod, toPodSandbox } from "./mapping";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Is `path` inside `root` (or `root` itself), after resolving `.` and `..`? */
 export function isWithin(root: string, path: string): boolean {

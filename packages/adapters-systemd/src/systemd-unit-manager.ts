@@ -10,6 +10,7 @@ import {
   type UnitSpec,
   type UnitStatus,
 } from "@rktlet/core";
+import { sleep } from "@rktlet/node-support";
 import execa from "execa";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,200}\.service$/;
@@ -186,8 +187,4 @@ export class SystemdUnitManager implements UnitManager {
     }
     return { exitCode, stdout: r.stdout, stderr: r.stderr };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,2 +1,3 @@
 export * from "./atomic-file";
 export * from "./proc";
+export * from "./sleep";

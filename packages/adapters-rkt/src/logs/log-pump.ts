@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, readFile, rm, stat, truncate } from "node
 import { dirname, join } from "node:path";
 import { KeyedLock, type Logger, silentLogger } from "@rktlet/core";
 import { writeJsonAtomic } from "@rktlet/node-support";
+import { stateFileName } from "../state/records";
 import { convertChunk, type LineHeader, MAX_CRI_LINE_BYTES } from "./cri-format";
 
 export interface LogTarget {
@@ -184,7 +185,7 @@ export class LogPump {
   }
 
   private progressPath(id: string): string {
-    return join(this.stateDir, `${id.replace(/:/g, "_")}.json`);
+    return join(this.stateDir, stateFileName(id));
   }
 
   private async loadProgress(id: string): Promise<Progress> {

@@ -22,7 +22,8 @@ export interface ContainerRecord {
   readonly removed?: boolean;
 }
 
-const fileName = (id: string) => `${id.replace(/:/g, "_")}.json`;
+/** A container id as a file name (ids hold `:`, which some tools mishandle in paths). */
+export const stateFileName = (id: string) => `${id.replace(/:/g, "_")}.json`;
 
 /** Container records, cached in memory after one read of the directory at start-up. */
 export class ContainerRecords {
@@ -63,7 +64,7 @@ export class ContainerRecords {
   async put(record: ContainerRecord): Promise<void> {
     await this.locks.run(record.id, async () => {
       this.cache.set(record.id, record);
-      await writeJsonAtomic(join(this.dir, fileName(record.id)), record);
+      await writeJsonAtomic(join(this.dir, stateFileName(record.id)), record);
     });
   }
 
@@ -73,7 +74,7 @@ export class ContainerRecords {
       if (!current) return undefined;
       const next = { ...current, ...change };
       this.cache.set(id, next);
-      await writeJsonAtomic(join(this.dir, fileName(id)), next);
+      await writeJsonAtomic(join(this.dir, stateFileName(id)), next);
       return next;
     });
   }
@@ -81,7 +82,7 @@ export class ContainerRecords {
   async delete(id: string): Promise<void> {
     await this.locks.run(id, async () => {
       this.cache.delete(id);
-      await rm(join(this.dir, fileName(id)), { force: true });
+      await rm(join(this.dir, stateFileName(id)), { force: true });
     });
   }
 }
