@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { SystemdUnitManager } from "@rktlet/adapters-systemd";
+import { describeWithSystemd, systemdSetup } from "../../../test/systemd-env";
 import { unitManagerContract } from "../../../test/unit-manager-contract";
-import { describeWithSystemd, systemdSetup } from "./systemd-env";
 
 describeWithSystemd("SystemdUnitManager against a real systemd", () => {
-  // /tmp is shared with the booted systemd's units (see .ci/systemd.sh)
-  const dir = mkdtempSync(join("/tmp", "contract-systemd-"));
+  const dir = mkdtempSync(join(systemdSetup().sharedDir, "contract-systemd-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   unitManagerContract({
     name: "systemd",

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as loader from "@grpc/proto-loader";
@@ -45,18 +45,22 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 export interface Daemon {
+  /** The daemon, or the wrapper that runs it (e.g. nsenter, which forks the daemon as its only child). */
   proc: ChildProcess;
+  wrapped: boolean;
   output: () => string;
   exited: Promise<number | null>;
 }
 
-export function startDaemon(args: string[], env: NodeJS.ProcessEnv = process.env): Daemon {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+/** Starts the built daemon; `wrapper` is an argv prefix such as `nsenter -t PID -a --` to run it elsewhere. */
+export function startDaemon(args: string[], env: NodeJS.ProcessEnv = process.env, wrapper: readonly string[] = []): Daemon {
+  const argv = [...wrapper, process.execPath, BIN, ...args];
+  const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
   proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  return { proc, output: () => out, exited };
+  return { proc, wrapped: wrapper.length > 0, output: () => out, exited };
 }
 
 export async function waitForStart(d: Daemon, ms = 10_000): Promise<void> {
@@ -71,8 +75,20 @@ export async function waitForStart(d: Daemon, ms = 10_000): Promise<void> {
 
 export async function stopDaemon(d: Daemon, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
   if (d.proc.exitCode === null && d.proc.signalCode === null) {
-    d.proc.kill(signal);
+    const pid = d.wrapped ? wrappedPid(d) : undefined;
+    if (pid) process.kill(pid, signal);
+    else d.proc.kill(signal);
     await d.exited;
+  }
+}
+
+/** The daemon's host pid under a wrapper: the wrapper's only child. */
+function wrappedPid(d: Daemon): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${d.proc.pid}/task/${d.proc.pid}/children`, "utf8").trim().split(/\s+/);
+    return Number(children[0]) || undefined;
+  } catch {
+    return undefined;
   }
 }
 
