@@ -6,7 +6,7 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.test.json" }] },
   moduleNameMapper: {
     "^@rktlet/cri-api$": "<rootDir>/proto/src",
-    "^@rktlet/(core|testkit|cri-server|adapters-rkt|adapters-systemd)$": "<rootDir>/packages/$1/src",
+    "^@rktlet/(core|testkit|cri-server|adapters-rkt|adapters-systemd|streaming)$": "<rootDir>/packages/$1/src",
   },
   testTimeout: 20000,
 };

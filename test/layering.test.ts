@@ -42,6 +42,11 @@ const RULES: Rule[] = [
     why: "adapters depend on core and node-support only, never on the server, gRPC, the testkit or other adapters",
   })),
   {
+    dir: "packages/streaming/src",
+    allowed: (s: string) => isRelative(s) || isNode(s) || s === "@rktlet/core" || s === "ws",
+    why: "the streaming server speaks HTTP, SPDY and WebSocket and reaches runtimes through core's ports only",
+  },
+  {
     dir: "packages/node-support/src",
     allowed: (s: string) => isRelative(s) || isNode(s),
     why: "node-support is a leaf: node built-ins only",

@@ -45,6 +45,7 @@ export interface ProcessUnitManagerOptions {
  */
 export class ProcessUnitManager implements UnitManager {
   readonly kind = "process";
+  readonly cgroupDriver = "cgroupfs";
   private readonly dir: string;
   private readonly logger: Logger;
   private readonly pollMs: number;

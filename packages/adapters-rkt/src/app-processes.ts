@@ -7,11 +7,8 @@ import { join } from "node:path";
  * `<pod cgroup>/system.slice/<app>.service`; the pod's cgroup is the one of rkt's recorded pod pid.
  */
 export async function appProcesses(dataDir: string, podUuid: string, app: string, cgroupRoot = "/sys/fs/cgroup"): Promise<number[]> {
-  const pid = await readFile(join(dataDir, "pods", "run", podUuid, "pid"), "utf8").then(
-    (s) => Number.parseInt(s.trim(), 10),
-    () => Number.NaN,
-  );
-  if (!Number.isInteger(pid) || pid <= 0) return [];
+  const pid = await podPid(dataDir, podUuid);
+  if (pid === undefined) return [];
   const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "");
   const candidates: string[] = [];
   for (const line of cgroups.split("\n")) {
@@ -32,4 +29,13 @@ export async function appProcesses(dataDir: string, podUuid: string, app: string
     }
   }
   return [];
+}
+
+/** The pod's stage1 pid as rkt records it (`pods/run/<uuid>/pid`); it holds the pod's namespaces and cgroup. */
+export async function podPid(dataDir: string, podUuid: string): Promise<number | undefined> {
+  const pid = await readFile(join(dataDir, "pods", "run", podUuid, "pid"), "utf8").then(
+    (s) => Number.parseInt(s.trim(), 10),
+    () => Number.NaN,
+  );
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }

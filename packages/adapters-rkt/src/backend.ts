@@ -17,6 +17,7 @@ import { ensureSharedMount } from "./shared-mount";
 import { RktSnapshot } from "./snapshot";
 import { ContainerRecords } from "./state/records";
 import { RktStatsProvider } from "./stats-provider";
+import { RktStreamRuntime } from "./streams/stream-runtime";
 
 export interface RktBackendOptions {
   readonly config: Partial<RktConfig> & Pick<RktConfig, "rktPath" | "dataDir" | "stateDir">;
@@ -159,6 +160,7 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
     units: options.units,
     info,
     stats: new RktStatsProvider(),
+    streams: new RktStreamRuntime(ctx),
     runner,
     context: ctx,
     onContainerChange(listener) {

@@ -52,7 +52,7 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
     if (spec.logDirectory && !isWithin(config.podLogRoot, spec.logDirectory)) {
       throw invalidArgument("config.log_directory", `must be under the pod logs root ${config.podLogRoot}`);
     }
-    const slice = units.kind === "systemd" ? sliceOf(spec.cgroupParent) : "";
+    const slice = units.cgroupDriver === "systemd" ? sliceOf(spec.cgroupParent) : "";
     const unitName = `rktlet-${randomUUID()}`;
     const p = paths(config.stateDir);
     const uuidFile = p.uuidFile(unitName);

@@ -98,7 +98,7 @@ export class RktRuntimeInfo implements RuntimeInfo {
     return {
       handlers: [{ name: "", recursiveReadOnlyMounts: false, userNamespaces: false }],
       supplementalGroupsPolicy: false,
-      cgroupDriver: this.ctx.units.kind === "systemd" ? CgroupDriver.Systemd : CgroupDriver.Cgroupfs,
+      cgroupDriver: this.ctx.units.cgroupDriver === "systemd" ? CgroupDriver.Systemd : CgroupDriver.Cgroupfs,
     };
   }
 

@@ -140,7 +140,8 @@ describe("command lines, exactly as the contract and the recorded real invocatio
       labels: { tier: "backend" },
       annotations: { team: "blue" },
       logPath: "full2/0.log",
-      stdin: false,
+      // the recorded invocation kept stdin open, as rktlet does for a container that asks for stdin
+      stdin: true,
       stdinOnce: false,
       tty: false,
       resources: {
@@ -170,6 +171,8 @@ describe("command lines, exactly as the contract and the recorded real invocatio
     expect(appName(spec.metadata)).toBe("0-full2");
     const ours = appAddArgs(spec, { appName: "0-full2", rawLogPath: "0-full2_0.log" });
     const recorded = fixture("app-add-full").argv;
+    // without stdin the app reads EOF rather than a stdin nobody can write to
+    expect(appAddArgs({ ...spec, stdin: false }, { appName: "0-full2", rawLogPath: "0-full2_0.log" })).toContain("--stdin=null");
     expect(ours.filter((a) => !EXTRA_RESERVED.test(a))).toEqual(recorded.slice(recorded.indexOf("add") + 3));
   });
 

@@ -44,7 +44,8 @@ interface Shown {
  * of the unit's journal.
  */
 export class SystemdUnitManager implements UnitManager {
-  readonly kind = "systemd";
+  readonly kind = "systemd-cli";
+  readonly cgroupDriver = "systemd";
   private readonly logger: Logger;
   private readonly startTimeoutMs: number;
   private readonly commandTimeoutMs: number;

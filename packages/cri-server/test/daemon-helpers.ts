@@ -103,5 +103,6 @@ export function rktDaemonFlags(dir: string, simPath: string): string[] {
     "--unit-manager=process",
     `--pod-log-root=${join(dir, "logs")}`,
     `--listen=${join(dir, "cri.sock")}`,
+    "--stream-server-address=127.0.0.1:0",
   ];
 }

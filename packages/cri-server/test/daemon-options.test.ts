@@ -14,10 +14,14 @@ describe("rktlet flags", () => {
         rktInsecureOptions: ["image", "ondisk"],
         rktSharedMount: true,
         unitManager: "auto",
+        systemdTransport: "dbus",
         podLogRoot: "/var/log/pods",
         rktStage1Allowed: [],
         net: "default",
         streamServerAddress: "127.0.0.1:10241",
+        streamTlsCert: "",
+        streamTlsKey: "",
+        streamIdleTimeoutSeconds: 14400,
         logLevel: "info",
         shutdownGraceSeconds: 10,
       },
@@ -37,9 +41,13 @@ describe("rktlet flags", () => {
       "--rkt-insecure-options=image,ondisk,http,tls",
       "--rkt-shared-mount=false",
       "--unit-manager=process",
+      "--systemd-transport=cli",
       "--pod-log-root=/logs",
       "--rkt-stage1-allowed=coreos.com/rkt/stage1-kvm:1.30.0,coreos.com/rkt/stage1-coreos:1.30.0",
       "--stream-server-address=[::1]:0",
+      "--stream-tls-cert=/etc/rktlet/tls.crt",
+      "--stream-tls-key=/etc/rktlet/tls.key",
+      "--stream-idle-timeout=600",
       "--log-level=debug",
       "--shutdown-grace=3",
     ]);
@@ -55,10 +63,14 @@ describe("rktlet flags", () => {
         rktInsecureOptions: ["image", "ondisk", "http", "tls"],
         rktSharedMount: false,
         unitManager: "process",
+        systemdTransport: "cli",
         podLogRoot: "/logs",
         rktStage1Allowed: ["coreos.com/rkt/stage1-kvm:1.30.0", "coreos.com/rkt/stage1-coreos:1.30.0"],
         net: "host",
         streamServerAddress: "[::1]:0",
+        streamTlsCert: "/etc/rktlet/tls.crt",
+        streamTlsKey: "/etc/rktlet/tls.key",
+        streamIdleTimeoutSeconds: 600,
         logLevel: "debug",
         shutdownGraceSeconds: 3,
       },
@@ -81,6 +93,10 @@ describe("rktlet flags", () => {
     [["--unit-manager=upstart"], /^--unit-manager: /],
     [["--pod-log-root=logs"], /^--pod-log-root: must be an absolute path$/],
     [["--shutdown-grace=-1"], /^--shutdown-grace: /],
+    [["--systemd-transport=varlink"], /^--systemd-transport: /],
+    [["--stream-tls-cert=/a.crt"], /^--stream-tls-cert: needs --stream-tls-key/],
+    [["--stream-tls-key=key.pem"], /^--stream-tls-key: must be an absolute path$/],
+    [["--stream-idle-timeout=0"], /^--stream-idle-timeout: /],
     [["--frobnicate"], /Unknown option '--frobnicate'/],
     [["positional"], /positional/],
   ])("%j is refused with a message naming the flag", (argv, message) => {
@@ -91,8 +107,8 @@ describe("rktlet flags", () => {
 describe("unit manager choice", () => {
   const { createUnitManager } = require("../src/daemon/backends") as typeof import("../src/daemon/backends");
   const { silentLogger } = require("@rktlet/core") as typeof import("@rktlet/core");
-  const options = (unitManager: string) => {
-    const cmd = parseCommandLine([`--unit-manager=${unitManager}`, "--state-dir=/tmp/rktlet-choice"]);
+  const options = (unitManager: string, transport = "dbus") => {
+    const cmd = parseCommandLine([`--unit-manager=${unitManager}`, `--systemd-transport=${transport}`, "--state-dir=/tmp/rktlet-choice"]);
     if (cmd.kind !== "run") throw new Error("expected options");
     return cmd.options;
   };
@@ -103,8 +119,11 @@ describe("unit manager choice", () => {
       reason: "--unit-manager process",
     });
     expect(createUnitManager(options("systemd"), silentLogger)).toMatchObject({
-      units: { kind: "systemd" },
+      units: { kind: "systemd", cgroupDriver: "systemd" },
       reason: "--unit-manager systemd",
+    });
+    expect(createUnitManager(options("systemd", "cli"), silentLogger)).toMatchObject({
+      units: { kind: "systemd-cli", cgroupDriver: "systemd" },
     });
   });
 

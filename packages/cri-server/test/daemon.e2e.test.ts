@@ -8,7 +8,7 @@ import { call, codeOf, type Daemon, referenceClients, startDaemon as start, wait
  * loads only the reference CRI proto at run time.
  */
 const startDaemon = (socket: string, extra: string[] = []): Daemon =>
-  start(["--backend", "fake", "--listen", socket, "--log-level", "info", ...extra]);
+  start(["--backend", "fake", "--listen", socket, "--stream-server-address=127.0.0.1:0", "--log-level", "info", ...extra]);
 
 let dir: string;
 let socket: string;

@@ -9,3 +9,5 @@ export * from "./fakes/index";
 export * from "./rkt-sim";
 export * from "./server";
 export * from "./specs";
+export * from "./streaming/spdy-client";
+export * from "./streaming/ws-client";

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { type Logger, silentLogger } from "@rktlet/core";
 import { killProcessGroup } from "@rktlet/node-support";
@@ -128,5 +129,21 @@ export class RktRunner {
     });
     const exited = child.then((r) => (typeof r.exitCode === "number" ? r.exitCode : -1));
     return { pid: child.pid, stdout: child.stdout as Readable, stderr: child.stderr as Readable, exited };
+  }
+
+  /**
+   * Starts rkt for an interactive session (streaming exec): every stdio a pipe, in its own process group,
+   * optionally under a wrapper (the pty helper). `extraPipes` adds pipes from fd 3 on. No timeout: the
+   * session ends it.
+   */
+  spawnInteractive(sub: string, args: readonly string[], options: { wrapper?: readonly string[]; extraPipes?: number } = {}): ChildProcess {
+    const argv = [...(options.wrapper ?? []), ...this.argv(sub, args)];
+    this.logger.debug({ argv: loggableArgv(argv) }, "rkt (interactive)");
+    this.spawns.record(sub);
+    return spawn(argv[0] as string, argv.slice(1), {
+      env: { ...process.env, ...RKT_ENV },
+      stdio: ["pipe", "pipe", "pipe", ...Array.from({ length: options.extraPipes ?? 0 }, () => "pipe" as const)],
+      detached: true,
+    });
   }
 }

@@ -84,7 +84,8 @@ export function appAddArgs(spec: ContainerSpec, ctx: AppAddContext): string[] {
   const args = [
     `--annotation=coreos.com/rkt/experiment/kubernetes-log-path=${ctx.rawLogPath}`,
     `--name=${ctx.appName}`,
-    "--stdin=stream",
+    // stdin stays open for attach only when the container asked for it; otherwise the app reads EOF
+    `--stdin=${spec.stdin ? "stream" : "null"}`,
     "--stdout=stream",
     "--stderr=stream",
   ];

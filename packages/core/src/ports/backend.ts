@@ -3,6 +3,7 @@ import type { ImageStore } from "./image-store";
 import type { PodSandboxRuntime } from "./pod-sandbox-runtime";
 import type { RuntimeInfo } from "./runtime-info";
 import type { StatsProvider } from "./stats-provider";
+import type { StreamRuntime } from "./stream-runtime";
 import type { UnitManager } from "./unit-manager";
 
 /** Everything one backend (rkt, or the testkit fakes) provides, as handed to the composition root. */
@@ -14,6 +15,7 @@ export interface RuntimeBackend {
   readonly units: UnitManager;
   readonly info: RuntimeInfo;
   readonly stats: StatsProvider;
+  readonly streams: StreamRuntime;
   /** Pushes containers that changed state by themselves (e.g. exited), so events need no polling. */
   onContainerChange?(listener: (containerId: string) => void): () => void;
   /** Releases timers, watchers and child processes. Pods keep running. */

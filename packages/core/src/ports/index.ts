@@ -6,4 +6,5 @@ export * from "./logger";
 export * from "./pod-sandbox-runtime";
 export * from "./runtime-info";
 export * from "./stats-provider";
+export * from "./stream-runtime";
 export * from "./unit-manager";

@@ -35,6 +35,8 @@ export interface UnitStatus {
 export interface UnitManager {
   /** A name for the manager in logs and Status output, e.g. "systemd" or "process". */
   readonly kind: string;
+  /** Who owns the pods' cgroups: systemd (units in slices, kubelet's --cgroup-driver=systemd) or plain cgroupfs. */
+  readonly cgroupDriver: "systemd" | "cgroupfs";
   start(spec: UnitSpec): Promise<UnitStatus>;
   /** Stops the unit: SIGTERM, then SIGKILL after `graceMs`. Stopping a stopped unit is a no-op. */
   stop(name: string, graceMs: number): Promise<void>;
@@ -43,4 +45,6 @@ export interface UnitManager {
   /** Undefined for unknown units, and possibly for ones that ended cleanly (systemd unloads those). */
   status(name: string): Promise<UnitStatus | undefined>;
   list(): Promise<readonly UnitStatus[]>;
+  /** Releases connections (e.g. to the system bus). Units keep running. */
+  close?(): Promise<void>;
 }

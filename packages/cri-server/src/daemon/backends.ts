@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
 import { createRktBackend } from "@rktlet/adapters-rkt";
-import { SystemdUnitManager, systemdBooted } from "@rktlet/adapters-systemd";
+import { DbusUnitManager, SystemdUnitManager, systemdBooted } from "@rktlet/adapters-systemd";
 import type { Logger as CoreLogger, RuntimeBackend, UnitManager } from "@rktlet/core";
 import type { Logger } from "../logging";
 import type { DaemonOptions } from "./options";
@@ -23,9 +23,11 @@ export function createUnitManager(options: DaemonOptions, logger: CoreLogger): {
       : `--unit-manager ${options.unitManager}`;
   const child = logger.child({ component: "units" });
   const units =
-    kind === "systemd"
-      ? new SystemdUnitManager({ logger: child })
-      : new ProcessUnitManager({ stateDir: join(options.stateDir, "units"), logger: child });
+    kind === "process"
+      ? new ProcessUnitManager({ stateDir: join(options.stateDir, "units"), logger: child })
+      : options.systemdTransport === "dbus"
+        ? new DbusUnitManager({ logger: child })
+        : new SystemdUnitManager({ logger: child });
   logger.info({ unitManager: units.kind, reason }, "unit manager chosen");
   return { units, reason };
 }

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createCriRuntime, RktletError } from "@rktlet/core";
+import { StreamingServer } from "@rktlet/streaming";
 import { createLogger } from "../logging";
 import { CriServer } from "../server";
 import { createBackend } from "./backends";
@@ -27,13 +29,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger(options.logLevel);
   try {
     const backend = await createBackend(options, logger);
-    const runtime = createCriRuntime(backend, { streamingBaseUrl: () => `http://${options.streamServerAddress}` });
+    let streams: StreamingServer | undefined;
+    const runtime = createCriRuntime(backend, { streamingBaseUrl: () => streams?.url ?? `http://${options.streamServerAddress}` });
+    streams = new StreamingServer({
+      address: options.streamServerAddress,
+      ...(options.streamTlsCert ? { tls: { cert: readFileSync(options.streamTlsCert), key: readFileSync(options.streamTlsKey) } } : {}),
+      timeouts: { idleMs: options.streamIdleTimeoutSeconds * 1000 },
+      redeem: (token) => runtime.streaming.take(token),
+      runtime: backend.streams,
+      logger: logger.child({ component: "streaming" }),
+    });
     const server = new CriServer({ runtime, logger });
+    // the socket first: its checks (a live daemon, a path that is not a socket) say the most
     await server.listen(options.listen);
-    logger.info(
-      { version: VERSION, backend: backend.name, listen: options.listen, streamServer: options.streamServerAddress },
-      "rktlet started",
-    );
+    try {
+      await streams.start();
+    } catch (err) {
+      await server.shutdown(0);
+      throw new Error(`--stream-server-address ${options.streamServerAddress}: ${(err as Error).message}`);
+    }
+    logger.info({ version: VERSION, backend: backend.name, listen: options.listen, streamServer: streams.url }, "rktlet started");
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once("SIGTERM", resolve);
       process.once("SIGINT", resolve);
@@ -44,8 +59,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once("SIGTERM", force);
     process.once("SIGINT", force);
     await server.shutdown(options.shutdownGraceSeconds * 1000);
+    await streams.close();
     runtime.close();
     await backend.close();
+    await backend.units.close?.();
     return 0;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -10,11 +10,15 @@ export const DEFAULTS = {
   rktInsecureOptions: "image,ondisk",
   rktSharedMount: "true",
   unitManager: "auto",
+  systemdTransport: "dbus",
   podLogRoot: "/var/log/pods",
   rktStage1Allowed: "",
   rktStage1Name: "",
   net: "default",
   streamServerAddress: "127.0.0.1:10241",
+  streamTlsCert: "",
+  streamTlsKey: "",
+  streamIdleTimeoutSeconds: 4 * 60 * 60,
   logLevel: "info",
   shutdownGraceSeconds: 10,
 } as const;
@@ -28,7 +32,12 @@ Server:
   --backend rkt|fake            rkt runs pods with rkt; fake keeps everything in memory, for trying
                                 rktlet and for testing CRI clients (default ${DEFAULTS.backend})
   --stream-server-address HOST:PORT
-                                where exec/attach/port-forward URLs point (default ${DEFAULTS.streamServerAddress})
+                                where the exec/attach/port-forward server listens; port 0 picks a free
+                                one (default ${DEFAULTS.streamServerAddress})
+  --stream-tls-cert FILE, --stream-tls-key FILE
+                                serve exec/attach/port-forward over https with this PEM pair
+  --stream-idle-timeout SECONDS a streaming session with no traffic for this long is closed
+                                (default ${DEFAULTS.streamIdleTimeoutSeconds}, kubelet's 4h)
   --shutdown-grace SECONDS      how long in-flight calls may finish on SIGTERM (default ${DEFAULTS.shutdownGraceSeconds})
 
 rkt:
@@ -46,6 +55,8 @@ rkt:
   --unit-manager KIND           what runs each pod's \`rkt app sandbox\`: systemd (a transient service),
                                 process (a supervised process), or auto: systemd when the host runs it
                                 (default ${DEFAULTS.unitManager})
+  --systemd-transport dbus|cli  how the systemd unit manager talks to systemd: the system bus
+                                (DBUS_SYSTEM_BUS_ADDRESS when set), or systemd-run/systemctl (default ${DEFAULTS.systemdTransport})
 
 Logging and info:
   --log-level LEVEL             trace|debug|info|warn|error|fatal|silent (default ${DEFAULTS.logLevel})
@@ -72,6 +83,7 @@ export const optionsSchema = z.object({
     .transform((s) => s.split(",").filter(Boolean)),
   rktSharedMount: z.enum(["true", "false"]).transform((s) => s === "true"),
   unitManager: z.enum(["auto", "systemd", "process"]),
+  systemdTransport: z.enum(["dbus", "cli"]),
   podLogRoot: z.string().startsWith("/", "must be an absolute path"),
   rktStage1Allowed: z
     .string()
@@ -79,10 +91,19 @@ export const optionsSchema = z.object({
     .transform((s) => s.split(",").filter(Boolean)),
   net: z.string().min(1),
   streamServerAddress: hostPort,
+  streamTlsCert: z.string().refine((v) => v === "" || v.startsWith("/"), "must be an absolute path"),
+  streamTlsKey: z.string().refine((v) => v === "" || v.startsWith("/"), "must be an absolute path"),
+  streamIdleTimeoutSeconds: z.coerce
+    .number()
+    .min(1)
+    .max(7 * 24 * 3600),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
   shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
 });
 export type DaemonOptions = z.output<typeof optionsSchema>;
+
+/** The TLS flags come as a pair. */
+const pairedTls = (o: DaemonOptions) => (o.streamTlsCert === "") === (o.streamTlsKey === "");
 
 export type Command = { kind: "help" } | { kind: "version" } | { kind: "run"; options: DaemonOptions };
 
@@ -96,10 +117,14 @@ const FLAG_OF: Record<keyof DaemonOptions, string> = {
   rktInsecureOptions: "--rkt-insecure-options",
   rktSharedMount: "--rkt-shared-mount",
   unitManager: "--unit-manager",
+  systemdTransport: "--systemd-transport",
   podLogRoot: "--pod-log-root",
   rktStage1Allowed: "--rkt-stage1-allowed",
   net: "--net",
   streamServerAddress: "--stream-server-address",
+  streamTlsCert: "--stream-tls-cert",
+  streamTlsKey: "--stream-tls-key",
+  streamIdleTimeoutSeconds: "--stream-idle-timeout",
   logLevel: "--log-level",
   shutdownGraceSeconds: "--shutdown-grace",
 };
@@ -120,10 +145,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
       "rkt-insecure-options": { type: "string" },
       "rkt-shared-mount": { type: "string" },
       "unit-manager": { type: "string" },
+      "systemd-transport": { type: "string" },
       "pod-log-root": { type: "string" },
       "rkt-stage1-allowed": { type: "string" },
       net: { type: "string" },
       "stream-server-address": { type: "string" },
+      "stream-tls-cert": { type: "string" },
+      "stream-tls-key": { type: "string" },
+      "stream-idle-timeout": { type: "string" },
       "log-level": { type: "string" },
       "shutdown-grace": { type: "string" },
       version: { type: "boolean" },
@@ -142,10 +171,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
     rktInsecureOptions: values["rkt-insecure-options"] ?? DEFAULTS.rktInsecureOptions,
     rktSharedMount: values["rkt-shared-mount"] ?? DEFAULTS.rktSharedMount,
     unitManager: values["unit-manager"] ?? DEFAULTS.unitManager,
+    systemdTransport: values["systemd-transport"] ?? DEFAULTS.systemdTransport,
     podLogRoot: values["pod-log-root"] ?? DEFAULTS.podLogRoot,
     rktStage1Allowed: values["rkt-stage1-allowed"] ?? DEFAULTS.rktStage1Allowed,
     net: values.net ?? DEFAULTS.net,
     streamServerAddress: values["stream-server-address"] ?? DEFAULTS.streamServerAddress,
+    streamTlsCert: values["stream-tls-cert"] ?? DEFAULTS.streamTlsCert,
+    streamTlsKey: values["stream-tls-key"] ?? DEFAULTS.streamTlsKey,
+    streamIdleTimeoutSeconds: values["stream-idle-timeout"] ?? DEFAULTS.streamIdleTimeoutSeconds,
     logLevel: values["log-level"] ?? DEFAULTS.logLevel,
     shutdownGraceSeconds: values["shutdown-grace"] ?? DEFAULTS.shutdownGraceSeconds,
   };
@@ -155,5 +188,6 @@ export function parseCommandLine(argv: readonly string[]): Command {
     const key = issue?.path[0] as keyof DaemonOptions | undefined;
     throw new Error(`${key ? FLAG_OF[key] : "flags"}: ${issue?.message ?? "invalid"}`);
   }
+  if (!pairedTls(parsed.data)) throw new Error("--stream-tls-cert: needs --stream-tls-key too (and the other way round)");
   return { kind: "run", options: parsed.data };
 }

@@ -5,6 +5,7 @@ import { FakeImageStore } from "./image-store";
 import { FakePodSandboxRuntime } from "./pod-sandbox-runtime";
 import { FakeRuntimeInfo } from "./runtime-info";
 import { FakeStatsProvider } from "./stats-provider";
+import { FakeStreamRuntime } from "./stream-runtime";
 import { FakeUnitManager } from "./unit-manager";
 
 export interface FakeBackendOptions {
@@ -21,19 +22,22 @@ export interface FakeBackend extends RuntimeBackend {
   readonly units: FakeUnitManager;
   readonly info: FakeRuntimeInfo;
   readonly stats: FakeStatsProvider;
+  readonly streams: FakeStreamRuntime;
 }
 
 export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend {
   const clock = options.clock ?? systemClock;
   const apps = new FakeAppRuntime(clock);
+  const sandboxes = new FakePodSandboxRuntime(clock);
   return {
     name: "fake",
-    sandboxes: new FakePodSandboxRuntime(clock),
+    sandboxes,
     apps,
     images: new FakeImageStore({ clock, preloaded: options.images ?? [] }),
     units: new FakeUnitManager(),
     info: new FakeRuntimeInfo(),
     stats: new FakeStatsProvider(clock),
+    streams: new FakeStreamRuntime(apps, sandboxes),
     onContainerChange: (listener) => apps.onChange(listener),
     close: async () => undefined,
   };

@@ -5,4 +5,5 @@ export * from "./image-store";
 export * from "./pod-sandbox-runtime";
 export * from "./runtime-info";
 export * from "./stats-provider";
+export * from "./stream-runtime";
 export * from "./unit-manager";

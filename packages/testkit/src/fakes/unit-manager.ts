@@ -4,6 +4,7 @@ import { Faults } from "./fault-injection";
 /** In-memory units: start makes them active, stop inactive, reset forgets them. */
 export class FakeUnitManager implements UnitManager {
   readonly kind = "fake";
+  readonly cgroupDriver = "cgroupfs";
   readonly faults = new Faults<"start" | "stop" | "reset" | "status" | "list">();
   readonly specs = new Map<string, UnitSpec>();
   private readonly units = new Map<string, UnitStatus>();

@@ -1,0 +1,230 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ProcessUnitManager } from "@rktlet/adapters-process";
+import { rktSimPath, spdyPortForward, spdyRemoteCommand, wsPortForward, wsRemoteCommand } from "@rktlet/testkit";
+import { call, type Daemon, referenceClients, rktDaemonFlags, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
+
+/**
+ * exec, attach and port-forward through the daemon's streaming server, on the rkt simulator, with our own
+ * SPDY/3.1 and WebSocket clients (which speak as client-go does).
+ */
+let dir: string;
+let daemon: Daemon;
+let c: ReturnType<typeof referenceClients>;
+let podId: string;
+const ids: Record<string, string> = {};
+const flags = () => [...rktDaemonFlags(dir, rktSimPath()), "--log-level=info"];
+
+const podConfig = () => ({
+  metadata: { name: "streams", uid: "uid-streams", namespace: "default", attempt: 0 },
+  log_directory: join(dir, "logs", "streams"),
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "rkd-stream-"));
+  daemon = startDaemon(flags());
+  await waitForStart(daemon, 20_000);
+  c = referenceClients(join(dir, "cri.sock"));
+  await call(c.image, "PullImage", { image: { image: "busybox" } });
+  podId = ((await call(c.runtime, "RunPodSandbox", { config: podConfig() })) as { pod_sandbox_id: string }).pod_sandbox_id;
+  const containers: Record<string, { command: string[]; stdin?: boolean }> = {
+    shell: { command: ["sh", "-c", "sleep 3600"] },
+    talker: { command: ["sh", "-c", 'while read line; do echo "heard $line"; done'], stdin: true },
+    web: {
+      command: [
+        process.execPath,
+        "-e",
+        "require('http').createServer((q, s) => s.end('hello from the pod ' + q.url)).listen(18080, '127.0.0.1')",
+      ],
+    },
+  };
+  for (const [name, spec] of Object.entries(containers)) {
+    const { container_id: id } = (await call(c.runtime, "CreateContainer", {
+      pod_sandbox_id: podId,
+      config: {
+        metadata: { name, attempt: 0 },
+        image: { image: "busybox" },
+        command: spec.command,
+        stdin: spec.stdin ?? false,
+        log_path: `${name}.log`,
+      },
+      sandbox_config: podConfig(),
+    })) as { container_id: string };
+    await call(c.runtime, "StartContainer", { container_id: id });
+    ids[name] = id;
+  }
+}, 60_000);
+
+afterAll(async () => {
+  c?.close();
+  await stopDaemon(daemon);
+  const units = new ProcessUnitManager({ stateDir: join(dir, "s", "units") });
+  for (const u of await units.list()) await units.stop(u.name, 3000);
+  rmSync(dir, { recursive: true, force: true });
+}, 30_000);
+
+const execUrl = async (cmd: string[], o: { stdin?: boolean; tty?: boolean; stderr?: boolean } = {}) =>
+  (
+    (await call(c.runtime, "Exec", {
+      container_id: ids.shell,
+      cmd,
+      stdin: o.stdin ?? false,
+      stdout: true,
+      stderr: o.stderr ?? !o.tty,
+      tty: o.tty ?? false,
+    })) as { url: string }
+  ).url;
+
+const READ_AND_EXIT = ["sh", "-c", "read x; echo got-$x; echo to-stderr >&2; exit 7"];
+
+test("exec with stdin gives the output and exit code 7 over SPDY", async () => {
+  const r = await spdyRemoteCommand(await execUrl(READ_AND_EXIT, { stdin: true }), { stdin: "hello\n" });
+  expect(r.protocol).toMatch(/^v[45]\.channel\.k8s\.io$/);
+  expect(r.stdout.toString()).toBe("got-hello\n");
+  expect(r.stderr.toString()).toBe("to-stderr\n");
+  expect(r.exitCode).toBe(7);
+});
+
+test("exec with stdin gives the output and exit code 7 over WebSocket (v5 closes stdin, v4 binary, v4 base64)", async () => {
+  const v5 = await wsRemoteCommand(await execUrl(READ_AND_EXIT, { stdin: true }), {
+    protocols: ["v5.channel.k8s.io"],
+    stdin: "ws\n",
+    closeStdin: true,
+  });
+  expect([v5.protocol, v5.stdout.toString(), v5.stderr.toString(), v5.exitCode]).toEqual([
+    "v5.channel.k8s.io",
+    "got-ws\n",
+    "to-stderr\n",
+    7,
+  ]);
+  for (const protocol of ["v4.channel.k8s.io", "v4.base64.channel.k8s.io"]) {
+    const r = await wsRemoteCommand(await execUrl(["sh", "-c", "echo out; exit 3"]), { protocols: [protocol] });
+    expect([r.protocol, r.stdout.toString(), r.exitCode]).toEqual([protocol, "out\n", 3]);
+  }
+});
+
+test("a successful exec reports success, and an exec that cannot run reports why", async () => {
+  const ok = await spdyRemoteCommand(await execUrl(["true"]), {});
+  expect(ok.exitCode).toBe(0);
+  expect(ok.status).toMatchObject({ status: "Success" });
+  const missing = await spdyRemoteCommand(await execUrl(["/no/such/binary"]), {});
+  expect(missing.exitCode).not.toBe(0);
+  expect(missing.stderr.toString()).toContain("/no/such/binary");
+});
+
+test("tty exec runs under a terminal of the size the client set", async () => {
+  const r = await spdyRemoteCommand(
+    await execUrl(["sh", "-c", "read x; stty size; tty >/dev/null && echo is-a-tty"], { stdin: true, tty: true }),
+    {
+      tty: true,
+      stdin: "go\n",
+      resize: [{ width: 100, height: 30 }],
+    },
+  );
+  expect(r.stdout.toString()).toMatch(/30 100\r?\n/);
+  expect(r.stdout.toString()).toContain("is-a-tty");
+  expect(r.exitCode).toBe(0);
+});
+
+test("attach sees output written after it attached and feeds the container's stdin", async () => {
+  const url = ((await call(c.runtime, "Attach", { container_id: ids.talker, stdin: true, stdout: true, stderr: true })) as { url: string })
+    .url;
+  const r = await spdyRemoteCommand(url, { stdin: "one\ntwo\n" });
+  expect(r.stdout.toString()).toBe("heard one\nheard two\n");
+  expect(r.status).toMatchObject({ status: "Success" });
+});
+
+test("port-forward fetches a page from an HTTP server in the pod, over SPDY and WebSocket", async () => {
+  const url = async () => ((await call(c.runtime, "PortForward", { pod_sandbox_id: podId, port: [18080] })) as { url: string }).url;
+  const fetchThrough = (data: NodeJS.ReadWriteStream, path: string) =>
+    new Promise<string>((resolve, reject) => {
+      let body = "";
+      data.on("data", (d: Buffer) => (body += d.toString()));
+      data.on("end", () => resolve(body));
+      data.on("error", reject);
+      data.write(`GET ${path} HTTP/1.0\r\nHost: pod\r\n\r\n`);
+    });
+  const spdy = await spdyPortForward(await url());
+  const pages = await Promise.all(["/a", "/b", "/c"].map(async (p) => fetchThrough((await spdy.connect(18080)).data, p)));
+  expect(pages.map((p) => p.slice(p.indexOf("\r\n\r\n") + 4))).toEqual([
+    "hello from the pod /a",
+    "hello from the pod /b",
+    "hello from the pod /c",
+  ]);
+  const refused = await spdy.connect(18081);
+  expect(await refused.error).toMatch(/18081/);
+  await spdy.close();
+
+  const ws = await wsPortForward(await url(), [18080]);
+  const page = await fetchThrough(ws.streams[0]?.data as NodeJS.ReadWriteStream, "/ws");
+  expect(page).toContain("hello from the pod /ws");
+  ws.close();
+}, 30_000);
+
+test("tokens are single-use and unknown ones are refused; garbage after the upgrade closes only that connection", async () => {
+  const url = await execUrl(["true"]);
+  await spdyRemoteCommand(url, {});
+  await expect(spdyRemoteCommand(url, {})).rejects.toThrow(/404/);
+  await expect(spdyRemoteCommand(url.replace(/[^/]+$/, "not-a-token"), {})).rejects.toThrow(/404/);
+
+  const garbage = await execUrl(["sleep", "30"]);
+  const u = new URL(garbage);
+  await new Promise<void>((resolve) => {
+    const req = request({
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname,
+      method: "POST",
+      headers: { "Content-Length": "0", Connection: "Upgrade", Upgrade: "SPDY/3.1", "X-Stream-Protocol-Version": "v4.channel.k8s.io" },
+    });
+    req.on("upgrade", (_res, socket) => {
+      socket.on("error", () => {});
+      socket.resume();
+      socket.on("close", () => resolve());
+      socket.write(Buffer.alloc(64, 0xff));
+    });
+    req.end();
+  });
+  expect(await call(c.runtime, "Version", {})).toMatchObject({ runtime_name: "rkt" });
+});
+
+test("50 concurrent exec sessions finish correctly and leave no descriptors or processes behind", async () => {
+  const pid = daemonPid();
+  const before = { fds: openFds(pid), children: children(pid) };
+  const results = await Promise.all(
+    Array.from({ length: 50 }, async (_, i) => {
+      const url = await execUrl(["sh", "-c", `read x; echo "$x-${i}"; exit ${i % 5}`], { stdin: true });
+      return spdyRemoteCommand(url, { stdin: `s${i}\n` });
+    }),
+  );
+  results.forEach((r, i) => {
+    expect(r.stdout.toString()).toBe(`s${i}-${i}\n`);
+    expect(r.exitCode).toBe(i % 5);
+  });
+  await waitUntil(() => openFds(pid) <= before.fds && children(pid) <= before.children);
+  expect({ fds: openFds(pid) <= before.fds, children: children(pid) }).toEqual({ fds: true, children: before.children });
+}, 60_000);
+
+function daemonPid(): number {
+  return daemon.proc.pid as number;
+}
+
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+function children(pid: number): number {
+  return readdirSync(`/proc/${pid}/task`)
+    .map((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim())
+    .filter(Boolean)
+    .join(" ")
+    .split(/\s+/)
+    .filter(Boolean).length;
+}
+
+async function waitUntil(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
