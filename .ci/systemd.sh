@@ -13,7 +13,8 @@
 set -euo pipefail
 NAME=rktlet-ci-systemd
 STATE=/run/$NAME
-SHARED=/var/lib/$NAME/shared
+SHARED_ROOT=/var/lib/$NAME
+SHARED=$SHARED_ROOT/shared
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 start() {
@@ -68,7 +69,7 @@ stop() {
   kill -KILL "$pid" 2>/dev/null || true
   if [ -f "$STATE/made-run-systemd" ]; then rmdir /run/systemd/system 2>/dev/null || true; fi
   for h in systemd unified; do find "/sys/fs/cgroup/$h/$NAME" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
-  rm -rf "$STATE" "$SHARED"
+  rm -rf "$STATE" "$SHARED_ROOT"
 }
 
 "${1:-start}"
