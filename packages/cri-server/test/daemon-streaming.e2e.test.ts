@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
-import { rktSimPath, spdyPortForward, spdyRemoteCommand, wsPortForward, wsRemoteCommand } from "@rktlet/testkit";
+import { connectSpdy, rktSimPath, spdyPortForward, spdyRemoteCommand, wsPortForward, wsRemoteCommand } from "@rktlet/testkit";
 import { call, type Daemon, referenceClients, rktDaemonFlags, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
 
 /**
@@ -15,6 +16,8 @@ let daemon: Daemon;
 let c: ReturnType<typeof referenceClients>;
 let podId: string;
 const ids: Record<string, string> = {};
+// simulated pods share the host's network: take a port nobody uses
+let webPort = 0;
 const flags = () => [...rktDaemonFlags(dir, rktSimPath()), "--log-level=info"];
 
 const podConfig = () => ({
@@ -27,6 +30,7 @@ beforeAll(async () => {
   daemon = startDaemon(flags());
   await waitForStart(daemon, 20_000);
   c = referenceClients(join(dir, "cri.sock"));
+  webPort = await freePort();
   await call(c.image, "PullImage", { image: { image: "busybox" } });
   podId = ((await call(c.runtime, "RunPodSandbox", { config: podConfig() })) as { pod_sandbox_id: string }).pod_sandbox_id;
   const containers: Record<string, { command: string[]; stdin?: boolean }> = {
@@ -36,7 +40,7 @@ beforeAll(async () => {
       command: [
         process.execPath,
         "-e",
-        "require('http').createServer((q, s) => s.end('hello from the pod ' + q.url)).listen(18080, '127.0.0.1')",
+        `require('http').createServer((q, s) => s.end('hello from the pod ' + q.url)).listen(${webPort}, '127.0.0.1')`,
       ],
     },
   };
@@ -137,7 +141,7 @@ test("attach sees output written after it attached and feeds the container's std
 });
 
 test("port-forward fetches a page from an HTTP server in the pod, over SPDY and WebSocket", async () => {
-  const url = async () => ((await call(c.runtime, "PortForward", { pod_sandbox_id: podId, port: [18080] })) as { url: string }).url;
+  const url = async () => ((await call(c.runtime, "PortForward", { pod_sandbox_id: podId, port: [webPort] })) as { url: string }).url;
   const fetchThrough = (data: NodeJS.ReadWriteStream, path: string) =>
     new Promise<string>((resolve, reject) => {
       let body = "";
@@ -147,17 +151,18 @@ test("port-forward fetches a page from an HTTP server in the pod, over SPDY and 
       data.write(`GET ${path} HTTP/1.0\r\nHost: pod\r\n\r\n`);
     });
   const spdy = await spdyPortForward(await url());
-  const pages = await Promise.all(["/a", "/b", "/c"].map(async (p) => fetchThrough((await spdy.connect(18080)).data, p)));
+  const pages = await Promise.all(["/a", "/b", "/c"].map(async (p) => fetchThrough((await spdy.connect(webPort)).data, p)));
   expect(pages.map((p) => p.slice(p.indexOf("\r\n\r\n") + 4))).toEqual([
     "hello from the pod /a",
     "hello from the pod /b",
     "hello from the pod /c",
   ]);
-  const refused = await spdy.connect(18081);
-  expect(await refused.error).toMatch(/18081/);
+  const closedPort = await freePort();
+  const refused = await spdy.connect(closedPort);
+  expect(await refused.error).toMatch(new RegExp(String(closedPort)));
   await spdy.close();
 
-  const ws = await wsPortForward(await url(), [18080]);
+  const ws = await wsPortForward(await url(), [webPort]);
   const page = await fetchThrough(ws.streams[0]?.data as NodeJS.ReadWriteStream, "/ws");
   expect(page).toContain("hello from the pod /ws");
   ws.close();
@@ -206,6 +211,41 @@ test("50 concurrent exec sessions finish correctly and leave no descriptors or p
   await waitUntil(() => openFds(pid) <= before.fds && children(pid) <= before.children);
   expect({ fds: openFds(pid) <= before.fds, children: children(pid) }).toEqual({ fds: true, children: before.children });
 }, 60_000);
+
+test("a client that vanishes mid-exec takes the process with it", async () => {
+  const pid = daemonPid();
+  const before = children(pid);
+  const marker = `vanish-${process.pid}`;
+  const { connection } = await connectSpdy(await execUrl(["sh", "-c", `sleep 300; : ${marker}`]), ["v4.channel.k8s.io"]);
+  for (const streamtype of ["error", "stdout", "stderr"]) await connection.openStream({ streamtype });
+  await waitUntil(() => running(marker));
+  expect(running(marker)).toBe(true);
+  connection.destroy("client gone");
+  await waitUntil(() => !running(marker) && children(pid) <= before);
+  expect({ running: running(marker), children: children(pid) }).toEqual({ running: false, children: before });
+}, 30_000);
+
+/** Whether a process whose command line holds `marker` runs on the host. */
+function running(marker: string): boolean {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .some((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker);
+      } catch {
+        return false;
+      }
+    });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 function daemonPid(): number {
   return daemon.proc.pid as number;
