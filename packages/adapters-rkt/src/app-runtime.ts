@@ -21,6 +21,7 @@ import { appAddArgs } from "./commands/app-add-args";
 import { appName, containerId, parseContainerId, Reserved, refuseReserved } from "./commands/names";
 import { paths, type RktContext } from "./context";
 import { isCriPod, toContainer } from "./mapping";
+import { storeResources } from "./resources";
 
 const nowString = (ctx: RktContext) => String(ctx.clock.now());
 
@@ -59,6 +60,7 @@ export class RktAppRuntime implements AppRuntime {
       createdAt: nowString(this.ctx),
       criLogPath: criLogPath(sandbox.logDirectory, spec.logPath),
       rawLogPath: join(rawLogDir, rawLogName),
+      ...(spec.resources ? { resources: storeResources(spec.resources) } : {}),
     };
     await this.ctx.records.put(record);
     const r = await this.ctx.runner.run("app", ["add", sandbox.id, image.id, ...args]);

@@ -2,6 +2,7 @@ import { type Container, ContainerState, type NamespaceMode, type NamespaceOptio
 import { containerId, Reserved, withoutReserved } from "./commands/names";
 import type { RktApp, RktPod } from "./parse/pod";
 import { podIp } from "./parse/pod";
+import { loadResources } from "./resources";
 import type { ContainerRecord } from "./state/records";
 
 /** rkt pod states that mean "up": everything else is NOTREADY for the CRI. */
@@ -96,6 +97,6 @@ export function toContainer(pod: RktPod, app: RktApp, record: ContainerRecord | 
       propagation: "PRIVATE" as const,
     })),
     logPath: record?.criLogPath ?? "",
-    resources: undefined,
+    resources: loadResources(record?.resources),
   };
 }

@@ -2,6 +2,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KeyedLock } from "@rktlet/core";
 import { writeJsonAtomic } from "@rktlet/node-support";
+import type { StoredResources } from "../resources";
 
 /**
  * What rktlet knows of a container that rkt does not tell precisely: its own creation, start and finish
@@ -20,6 +21,8 @@ export interface ContainerRecord {
   readonly rawLogPath: string;
   /** Removed through the CRI while its pod had stopped (rkt cannot remove apps then; the pod's removal will). */
   readonly removed?: boolean;
+  /** The resources asked for at creation, or by the latest UpdateContainerResources. */
+  readonly resources?: StoredResources;
 }
 
 /** A container id as a file name (ids hold `:`, which some tools mishandle in paths). */
