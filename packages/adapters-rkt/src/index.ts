@@ -5,7 +5,7 @@
 export { criLogPath, RktAppRuntime } from "./app-runtime";
 export { createRktBackend, type RktBackend, type RktBackendOptions } from "./backend";
 export { ensureOk, rktError, rktMessage } from "./cli/errors";
-export { loggableArgv, RKT_ENV, type RktResult, RktRunner, SpawnCounter } from "./cli/runner";
+export { loggableArgv, RKT_ENV, type RktCommandObservation, type RktCommandObserver, type RktResult, RktRunner, SpawnCounter } from "./cli/runner";
 export { ALL_CAPS, appAddArgs, capabilities, DEFAULT_CAPS } from "./commands/app-add-args";
 export { canonicalName, fetchName, parseDockerRef } from "./commands/image-names";
 export { appName, containerId, parseContainerId, Reserved } from "./commands/names";

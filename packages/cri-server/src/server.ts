@@ -3,7 +3,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { CriRuntime } from "@rktlet/core";
 import { ImageServiceService, RuntimeServiceService } from "@rktlet/cri-api";
 import { type DependencyContainer, container as rootContainer } from "tsyringe";
-import { RpcRunner } from "./grpc/rpc-runner";
+import { RPC_OBSERVER, type RpcObserver, RpcRunner } from "./grpc/rpc-runner";
 import { imageService, runtimeService } from "./grpc/services";
 import { ContainerHandlers } from "./handlers/containers";
 import { EventHandlers } from "./handlers/events";
@@ -23,6 +23,8 @@ export interface CriServerOptions {
   readonly runtime: CriRuntime;
   readonly logger: Logger;
   readonly maxMessageBytes?: number;
+  /** Sees every RPC's outcome and duration (the metrics). */
+  readonly rpcObserver?: RpcObserver;
 }
 
 /** Builds the DI container for one server: the runtime and logger as values, everything else resolved. */
@@ -30,6 +32,7 @@ export function createServerContainer(options: CriServerOptions, parent: Depende
   const c = parent.createChildContainer();
   c.register(TOKENS.Runtime, { useValue: options.runtime });
   c.register(TOKENS.Logger, { useValue: options.logger });
+  if (options.rpcObserver) c.register(RPC_OBSERVER, { useValue: options.rpcObserver });
   c.registerSingleton(TOKENS.RpcRunner, RpcRunner);
   c.registerSingleton(RuntimeInfoHandlers);
   c.registerSingleton(PodSandboxHandlers);

@@ -22,6 +22,7 @@ describe("rktlet flags", () => {
         streamTlsCert: "",
         streamTlsKey: "",
         streamIdleTimeoutSeconds: 14400,
+        metricsAddress: "",
         logLevel: "info",
         shutdownGraceSeconds: 10,
       },
@@ -48,6 +49,7 @@ describe("rktlet flags", () => {
       "--stream-tls-cert=/etc/rktlet/tls.crt",
       "--stream-tls-key=/etc/rktlet/tls.key",
       "--stream-idle-timeout=600",
+      "--metrics-address=127.0.0.1:9101",
       "--log-level=debug",
       "--shutdown-grace=3",
     ]);
@@ -71,6 +73,7 @@ describe("rktlet flags", () => {
         streamTlsCert: "/etc/rktlet/tls.crt",
         streamTlsKey: "/etc/rktlet/tls.key",
         streamIdleTimeoutSeconds: 600,
+        metricsAddress: "127.0.0.1:9101",
         logLevel: "debug",
         shutdownGraceSeconds: 3,
       },
@@ -97,6 +100,8 @@ describe("rktlet flags", () => {
     [["--stream-tls-cert=/a.crt"], /^--stream-tls-cert: needs --stream-tls-key/],
     [["--stream-tls-key=key.pem"], /^--stream-tls-key: must be an absolute path$/],
     [["--stream-idle-timeout=0"], /^--stream-idle-timeout: /],
+    [["--metrics-address=9101"], /^--metrics-address: must be HOST:PORT$/],
+    [["--metrics-address=[::1]:70000"], /^--metrics-address: port must be at most 65535$/],
     [["--frobnicate"], /Unknown option '--frobnicate'/],
     [["positional"], /positional/],
   ])("%j is refused with a message naming the flag", (argv, message) => {

@@ -47,6 +47,20 @@ export class SpawnCounter {
   }
 }
 
+/** One finished rkt process, as an observer (metrics) sees it. */
+export interface RktCommandObservation {
+  /** The first subcommand word: `app`, `image`, `list`, `status`… */
+  readonly subcommand: string;
+  /** From start to exit. For interactive sessions this is the session's length. */
+  readonly ms: number;
+  /** The exit status; -1 when rkt could not be started or was killed by a signal. */
+  readonly exitCode: number;
+  /** Killed by the runner's own timeout. */
+  readonly timedOut: boolean;
+}
+
+export type RktCommandObserver = (observation: RktCommandObservation) => void;
+
 /**
  * Runs rkt. The global flags go right after the FIRST subcommand word (`rkt app --dir=… sandbox …`), as
  * rkt's persistent flags allow; every call has an argv array (never a shell), the experiment environment,
@@ -54,6 +68,8 @@ export class SpawnCounter {
  */
 export class RktRunner {
   readonly spawns = new SpawnCounter();
+  /** Told about every rkt process when it exits (run, spawnStreaming and spawnInteractive alike); optional. */
+  onCommand: RktCommandObserver | undefined;
 
   constructor(
     private readonly config: Pick<RktConfig, "rktPath" | "dataDir" | "insecureOptions" | "commandTimeoutMs">,
@@ -102,6 +118,7 @@ export class RktRunner {
       };
       if (result.exitCode !== 0)
         this.logger.debug({ argv, exitCode: result.exitCode, stderr: result.stderr.slice(-2000), timedOut }, "rkt failed");
+      this.observe(sub, result.ms, result.exitCode, timedOut);
       return result;
     } finally {
       clearTimeout(timer);
@@ -119,6 +136,7 @@ export class RktRunner {
     const argv = this.argv(sub, args);
     this.logger.debug({ argv: loggableArgv(argv) }, "rkt");
     this.spawns.record(sub);
+    const started = process.hrtime.bigint();
     const child = execa(argv[0] as string, argv.slice(1), {
       env: RKT_ENV,
       extendEnv: true,
@@ -127,7 +145,11 @@ export class RktRunner {
       buffer: false,
       detached: true,
     });
-    const exited = child.then((r) => (typeof r.exitCode === "number" ? r.exitCode : -1));
+    const exited = child.then((r) => {
+      const code = typeof r.exitCode === "number" ? r.exitCode : -1;
+      this.observe(sub, msSince(started), code, false);
+      return code;
+    });
     return { pid: child.pid, stdout: child.stdout as Readable, stderr: child.stderr as Readable, exited };
   }
 
@@ -140,10 +162,27 @@ export class RktRunner {
     const argv = [...(options.wrapper ?? []), ...this.argv(sub, args)];
     this.logger.debug({ argv: loggableArgv(argv) }, "rkt (interactive)");
     this.spawns.record(sub);
-    return spawn(argv[0] as string, argv.slice(1), {
+    const started = process.hrtime.bigint();
+    const child = spawn(argv[0] as string, argv.slice(1), {
       env: { ...process.env, ...RKT_ENV },
       stdio: ["pipe", "pipe", "pipe", ...Array.from({ length: options.extraPipes ?? 0 }, () => "pipe" as const)],
       detached: true,
     });
+    child.once("exit", (code) => this.observe(sub, msSince(started), typeof code === "number" && code >= 0 ? code : -1, false));
+    return child;
   }
+
+  private observe(subcommand: string, ms: number, exitCode: number, timedOut: boolean): void {
+    const observer = this.onCommand;
+    if (!observer) return;
+    try {
+      observer({ subcommand, ms, exitCode, timedOut });
+    } catch (err) {
+      this.logger.debug({ err }, "rkt command observer failed");
+    }
+  }
+}
+
+function msSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
-import { createRktBackend } from "@rktlet/adapters-rkt";
+import { createRktBackend, type RktCommandObserver } from "@rktlet/adapters-rkt";
 import { DbusUnitManager, SystemdUnitManager, systemdBooted } from "@rktlet/adapters-systemd";
 import type { Logger as CoreLogger, RuntimeBackend, UnitManager } from "@rktlet/core";
 import type { Logger } from "../logging";
@@ -36,7 +36,12 @@ export function createUnitManager(options: DaemonOptions, logger: CoreLogger): {
  * Creates the backend the flags ask for. The fake backend lives in @rktlet/testkit, which itself
  * depends on this package, so it is loaded at run time rather than imported.
  */
-export async function createBackend(options: DaemonOptions, logger: Logger): Promise<RuntimeBackend> {
+export interface BackendHooks {
+  /** Sees every rkt command, from the start-up checks on (the metrics). */
+  readonly onRktCommand?: RktCommandObserver;
+}
+
+export async function createBackend(options: DaemonOptions, logger: Logger, hooks: BackendHooks = {}): Promise<RuntimeBackend> {
   switch (options.backend) {
     case "fake": {
       const testkit = require("@rktlet/testkit") as Partial<TestkitModule>;
@@ -66,6 +71,7 @@ export async function createBackend(options: DaemonOptions, logger: Logger): Pro
         unitManagerReason: chosen.reason,
         logger: logger.child({ backend: "rkt" }),
       });
+      if (hooks.onRktCommand) backend.runner.onCommand = hooks.onRktCommand;
       await backend.start();
       return backend;
     }

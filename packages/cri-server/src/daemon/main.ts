@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { createCriRuntime, RktletError } from "@rktlet/core";
 import { StreamingServer } from "@rktlet/streaming";
 import { createLogger } from "../logging";
+import { DaemonMetrics } from "../metrics/daemon-metrics";
+import { MetricsServer } from "../metrics/http-server";
 import { CriServer } from "../server";
 import { createBackend } from "./backends";
 import { HELP, parseCommandLine } from "./options";
@@ -28,7 +30,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const options = command.options;
   const logger = createLogger(options.logLevel);
   try {
-    const backend = await createBackend(options, logger);
+    // made before the backend, so that the rkt commands of its start-up checks are counted too
+    let runtimeRef: ReturnType<typeof createCriRuntime> | undefined;
+    const metrics = options.metricsAddress
+      ? new DaemonMetrics({ runtime: () => runtimeRef, logger, version: VERSION, backend: options.backend })
+      : undefined;
+    const backend = await createBackend(options, logger, metrics ? { onRktCommand: (c) => metrics.rktCommand(c) } : {});
     let streams: StreamingServer | undefined;
     const runtime = createCriRuntime(backend, { streamingBaseUrl: () => streams?.url ?? `http://${options.streamServerAddress}` });
     streams = new StreamingServer({
@@ -39,7 +46,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       runtime: backend.streams,
       logger: logger.child({ component: "streaming" }),
     });
-    const server = new CriServer({ runtime, logger });
+    runtimeRef = runtime;
+    let metricsServer: MetricsServer | undefined;
+    if (metrics) {
+      metricsServer = new MetricsServer({
+        address: options.metricsAddress,
+        render: () => metrics.render(),
+        logger: logger.child({ component: "metrics" }),
+      });
+    }
+    const server = new CriServer({ runtime, logger, ...(metrics ? { rpcObserver: metrics } : {}) });
     // the socket first: its checks (a live daemon, a path that is not a socket) say the most
     await server.listen(options.listen);
     try {
@@ -48,7 +64,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       await server.shutdown(0);
       throw new Error(`--stream-server-address ${options.streamServerAddress}: ${(err as Error).message}`);
     }
-    logger.info({ version: VERSION, backend: backend.name, listen: options.listen, streamServer: streams.url }, "rktlet started");
+    try {
+      await metricsServer?.start();
+    } catch (err) {
+      await server.shutdown(0);
+      await streams.close();
+      throw new Error(`--metrics-address ${options.metricsAddress}: ${(err as Error).message}`);
+    }
+    logger.info(
+      {
+        version: VERSION,
+        backend: backend.name,
+        listen: options.listen,
+        streamServer: streams.url,
+        ...(metricsServer ? { metrics: metricsServer.url } : {}),
+      },
+      "rktlet started",
+    );
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once("SIGTERM", resolve);
       process.once("SIGINT", resolve);
@@ -59,7 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once("SIGTERM", force);
     process.once("SIGINT", force);
     await server.shutdown(options.shutdownGraceSeconds * 1000);
-    await streams.close();
+    await Promise.all([streams.close(), metricsServer?.close()]);
     runtime.close();
     await backend.close();
     await backend.units.close?.();

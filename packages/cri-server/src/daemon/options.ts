@@ -19,6 +19,7 @@ export const DEFAULTS = {
   streamTlsCert: "",
   streamTlsKey: "",
   streamIdleTimeoutSeconds: 4 * 60 * 60,
+  metricsAddress: "",
   logLevel: "info",
   shutdownGraceSeconds: 10,
 } as const;
@@ -38,6 +39,8 @@ Server:
                                 serve exec/attach/port-forward over https with this PEM pair
   --stream-idle-timeout SECONDS a streaming session with no traffic for this long is closed
                                 (default ${DEFAULTS.streamIdleTimeoutSeconds}, kubelet's 4h)
+  --metrics-address HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics; port 0 picks a free
+                                one (default: off)
   --shutdown-grace SECONDS      how long in-flight calls may finish on SIGTERM (default ${DEFAULTS.shutdownGraceSeconds})
 
 rkt:
@@ -69,6 +72,12 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be HOST:PORT")
   .refine((v) => Number(v.slice(v.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
 
+/** HOST:PORT, or empty for "off", with hostPort's messages. */
+const optionalHostPort = z.string().superRefine((v, ctx) => {
+  if (v === "") return;
+  for (const issue of hostPort.safeParse(v).error?.issues ?? []) ctx.addIssue({ code: "custom", message: issue.message });
+});
+
 /** The daemon's settings after parsing and validation; the one schema every flag goes through. */
 export const optionsSchema = z.object({
   listen: z.string().startsWith("/", "must be an absolute path"),
@@ -97,6 +106,7 @@ export const optionsSchema = z.object({
     .number()
     .min(1)
     .max(7 * 24 * 3600),
+  metricsAddress: optionalHostPort,
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
   shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
 });
@@ -125,6 +135,7 @@ const FLAG_OF: Record<keyof DaemonOptions, string> = {
   streamTlsCert: "--stream-tls-cert",
   streamTlsKey: "--stream-tls-key",
   streamIdleTimeoutSeconds: "--stream-idle-timeout",
+  metricsAddress: "--metrics-address",
   logLevel: "--log-level",
   shutdownGraceSeconds: "--shutdown-grace",
 };
@@ -153,6 +164,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       "stream-tls-cert": { type: "string" },
       "stream-tls-key": { type: "string" },
       "stream-idle-timeout": { type: "string" },
+      "metrics-address": { type: "string" },
       "log-level": { type: "string" },
       "shutdown-grace": { type: "string" },
       version: { type: "boolean" },
@@ -179,6 +191,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     streamTlsCert: values["stream-tls-cert"] ?? DEFAULTS.streamTlsCert,
     streamTlsKey: values["stream-tls-key"] ?? DEFAULTS.streamTlsKey,
     streamIdleTimeoutSeconds: values["stream-idle-timeout"] ?? DEFAULTS.streamIdleTimeoutSeconds,
+    metricsAddress: values["metrics-address"] ?? DEFAULTS.metricsAddress,
     logLevel: values["log-level"] ?? DEFAULTS.logLevel,
     shutdownGraceSeconds: values["shutdown-grace"] ?? DEFAULTS.shutdownGraceSeconds,
   };

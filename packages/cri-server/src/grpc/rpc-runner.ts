@@ -17,6 +17,27 @@ function idsOf(request: unknown): Record<string, string> {
   return out;
 }
 
+export type RpcKind = "unary" | "stream";
+
+/**
+ * Told about every RPC the runner runs (metrics implement it): when it starts, and when it ends with its
+ * gRPC code name ("OK", "NOT_FOUND", "CANCELLED" for a stream the client went away from…) and duration.
+ * `method` is the full gRPC path, e.g. "/runtime.v1.RuntimeService/ListContainers".
+ */
+export interface RpcObserver {
+  rpcStarted(method: string, kind: RpcKind): void;
+  rpcFinished(method: string, kind: RpcKind, code: string, seconds: number): void;
+}
+
+/** The DI token of the optional RpcObserver; nothing registered means nothing observes. */
+export const RPC_OBSERVER = Symbol("RpcObserver");
+
+/** The full method path grpc-js routed the call by, or the short RPC name if the call does not say. */
+function methodOf(call: { getPath?: () => string }, rpc: string): string {
+  const path = typeof call.getPath === "function" ? call.getPath() : "";
+  return path || rpc;
+}
+
 /** Errors a client caused are logged quietly; the rest are our problem and logged loudly. */
 const CLIENT_KINDS = new Set<ErrorKind>([
   ErrorKind.InvalidArgument,
@@ -27,29 +48,37 @@ const CLIENT_KINDS = new Set<ErrorKind>([
 
 /**
  * Turns promise-returning handlers into grpc-js callbacks. Each call gets a child logger bound to the
- * RPC and the ids involved; every outcome is logged once with its duration and gRPC code.
+ * RPC and the ids involved; every outcome is logged once with its duration and gRPC code, and told to
+ * the observer if there is one.
  */
 @injectable()
 export class RpcRunner {
   private inFlight = 0;
 
-  constructor(@inject(TOKENS.Logger) private readonly logger: Logger) {}
+  constructor(
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(RPC_OBSERVER, { isOptional: true }) private readonly observer?: RpcObserver,
+  ) {}
 
   unary<Req, Res>(rpc: string, handler: (request: Req, log: Logger) => Promise<Res>) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const log = this.logger.child({ rpc, ...idsOf(call.request) });
+      const method = methodOf(call, rpc);
       const started = process.hrtime.bigint();
       this.inFlight++;
+      this.observe((o) => o.rpcStarted(method, "unary"));
       handler(call.request, log).then(
         (response) => {
           this.inFlight--;
           log.debug({ ms: msSince(started), code: "OK" }, "rpc done");
+          this.finished(method, "unary", "OK", started);
           callback(null, response);
         },
         (err: unknown) => {
           this.inFlight--;
           const e = toServiceError(err);
           this.logFailure(log, e, started, err);
+          this.finished(method, "unary", status[e.code], started);
           callback(e);
         },
       );
@@ -60,12 +89,19 @@ export class RpcRunner {
   stream<Req, Res>(rpc: string, handler: (call: ServerWritableStream<Req, Res>, log: Logger) => Promise<void>) {
     return (call: ServerWritableStream<Req, Res>): void => {
       const log = this.logger.child({ rpc, ...idsOf(call.request) });
+      const method = methodOf(call, rpc);
       const started = process.hrtime.bigint();
+      this.observe((o) => o.rpcStarted(method, "stream"));
       handler(call, log).then(
-        () => log.debug({ ms: msSince(started), code: "OK" }, "rpc done"),
+        () => {
+          log.debug({ ms: msSince(started), code: "OK" }, "rpc done");
+          // a stream the client went away from ends without error on our side; say so
+          this.finished(method, "stream", call.cancelled ? "CANCELLED" : "OK", started);
+        },
         (err: unknown) => {
           const e = toServiceError(err);
           this.logFailure(log, e, started, err);
+          this.finished(method, "stream", status[e.code], started);
           if (!call.cancelled) call.destroy(e);
         },
       );
@@ -74,6 +110,21 @@ export class RpcRunner {
 
   get pending(): number {
     return this.inFlight;
+  }
+
+  private finished(method: string, kind: RpcKind, code: string | undefined, started: bigint): void {
+    const seconds = msSince(started) / 1000;
+    this.observe((o) => o.rpcFinished(method, kind, code ?? "UNKNOWN", seconds));
+  }
+
+  /** An observer that throws must not take an RPC down with it. */
+  private observe(tell: (observer: RpcObserver) => void): void {
+    if (!this.observer) return;
+    try {
+      tell(this.observer);
+    } catch (err) {
+      this.logger.debug({ err }, "rpc observer failed");
+    }
   }
 
   private logFailure(log: Logger, e: ReturnType<typeof toServiceError>, started: bigint, err: unknown): void {
