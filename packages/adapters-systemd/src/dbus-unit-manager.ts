@@ -1,7 +1,6 @@
 import {
   alreadyExists,
   ErrorKind,
-  invalidArgument,
   type Logger,
   RktletError,
   silentLogger,
@@ -10,7 +9,6 @@ import {
   type UnitSpec,
   type UnitStatus,
 } from "@rktlet/core";
-import execa from "execa";
 import {
   arr,
   type Body,
@@ -25,9 +23,7 @@ import {
   unwrap,
   variant,
 } from "./dbus-bus";
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,200}\.service$/;
-const ACTIVE_STATES = new Set<string>(Object.values(UnitActiveState));
+import { isRunning, journalTail, literalArgv, prepareStart, startFailure, toUnitStatus, UNIT_NAME } from "./unit-common";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const SYSTEMD_PATH = "/org/freedesktop/systemd1";
@@ -92,19 +88,12 @@ export class DbusUnitManager implements UnitManager {
   }
 
   async start(spec: UnitSpec): Promise<UnitStatus> {
-    if (!NAME_PATTERN.test(spec.name)) throw invalidArgument("unit.name", `"${spec.name}" is not a safe service unit name`);
-    if (spec.argv.length === 0) throw invalidArgument("unit.argv", "must name a command");
-    const current = await this.status(spec.name);
-    if (current && (current.state === UnitActiveState.Active || current.state === UnitActiveState.Activating)) {
-      throw alreadyExists(`unit ${spec.name} is already running`);
-    }
-    if (current) await this.reset(spec.name);
+    await prepareStart(this, spec);
 
     const environment = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
     const properties = [
       ["Description", variant("s", spec.description)],
-      // the service manager expands $VAR, ${VAR} and $$ in ExecStart's argv, bus-supplied or not: escape
-      ["ExecStart", variant("a(sasb)", [[spec.argv[0], spec.argv.map((a) => a.replaceAll("$", () => "$$")), false]])],
+      ["ExecStart", variant("a(sasb)", [[spec.argv[0], literalArgv(spec.argv), false]])],
       ["Type", variant("s", "notify")],
       // the sandbox sends READY=1 from its own process; notifications from its children are accepted too
       ["NotifyAccess", variant("s", "all")],
@@ -143,10 +132,7 @@ export class DbusUnitManager implements UnitManager {
       const tail = await this.outputTail(spec.name);
       const status = await this.status(spec.name).catch(() => undefined);
       await this.reset(spec.name).catch(() => undefined);
-      throw new RktletError(
-        ErrorKind.Unavailable,
-        `unit ${spec.name} failed to start (${status?.result ?? "no status"}${status?.exitCode !== undefined ? `, exit status ${status.exitCode}` : ""}): ${tail || (result === undefined ? "no start job result in time" : `start job ${result}`)}`,
-      );
+      throw startFailure(spec.name, status, tail || (result === undefined ? "no start job result in time" : `start job ${result}`));
     }
     this.logger.info({ unit: spec.name, slice: spec.slice || "system.slice" }, "unit started");
     return (
@@ -196,7 +182,7 @@ export class DbusUnitManager implements UnitManager {
   }
 
   async status(name: string): Promise<UnitStatus | undefined> {
-    if (!NAME_PATTERN.test(name)) return undefined;
+    if (!UNIT_NAME.test(name)) return undefined;
     const unit = await this.callUnlessGone({ ...manager("GetUnit"), signature: "s", body: [name] });
     if (!unit) return undefined;
     const path = str(unit[0], "GetUnit path");
@@ -219,24 +205,20 @@ export class DbusUnitManager implements UnitManager {
       "Result",
     ].map((p) => unwrap(props[p]));
     // unloaded between GetUnit and GetAll: systemd answers for a stub that is not-found
-    if (loadState === undefined || loadState === "not-found") return undefined;
-    const state = ACTIVE_STATES.has(String(activeState ?? "")) ? (activeState as UnitActiveState) : UnitActiveState.Inactive;
-    const ended = state === UnitActiveState.Inactive || state === UnitActiveState.Failed;
-    const code = execMainStatus === undefined ? undefined : num(execMainStatus, "ExecMainStatus");
-    return {
-      name,
-      state,
+    return toUnitStatus(name, {
+      ...(typeof loadState === "string" ? { loadState } : {}),
+      ...(typeof activeState === "string" ? { activeState } : {}),
       mainPid: mainPid === undefined ? 0 : num(mainPid, "MainPID"),
-      exitCode: ended && Number.isInteger(code) ? code : undefined,
-      result: typeof result === "string" ? result : "",
-    };
+      ...(execMainStatus !== undefined ? { execMainStatus: num(execMainStatus, "ExecMainStatus") } : {}),
+      ...(typeof result === "string" ? { result } : {}),
+    });
   }
 
   async list(): Promise<readonly UnitStatus[]> {
     const reply = await this.call({ ...manager("ListUnitsByPatterns"), signature: "asas", body: [[], ["rktlet-*"]] });
     const names = arr(reply[0], "ListUnitsByPatterns units")
       .map((u) => (Array.isArray(u) && typeof u[0] === "string" ? u[0] : ""))
-      .filter((n) => NAME_PATTERN.test(n));
+      .filter((n) => UNIT_NAME.test(n));
     const statuses = await Promise.all(names.map((n) => this.status(n)));
     return statuses.filter((s): s is UnitStatus => s !== undefined);
   }
@@ -251,18 +233,12 @@ export class DbusUnitManager implements UnitManager {
   }
 
   /** The unit's last journal lines, for error messages. */
-  async outputTail(name: string, lines = 20): Promise<string> {
-    const dir = this.options.journalDirectory ? [`--directory=${this.options.journalDirectory}`] : [];
-    const r = await execa("journalctl", [...dir, "-u", name, "-n", String(lines), "--no-pager", "-o", "cat"], {
-      reject: false,
-      timeout: 10_000,
-    });
-    return r.exitCode === 0 ? r.stdout.trim() : "";
+  outputTail(name: string, lines = 20): Promise<string> {
+    return journalTail(name, this.options.journalDirectory, lines);
   }
 
   private async running(name: string): Promise<boolean> {
-    const s = await this.status(name);
-    return s !== undefined && s.state !== UnitActiveState.Inactive && s.state !== UnitActiveState.Failed;
+    return isRunning(await this.status(name));
   }
 
   /** The open connection, or a new one if there is none or it dropped. */

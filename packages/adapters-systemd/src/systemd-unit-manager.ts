@@ -1,7 +1,5 @@
 import {
-  alreadyExists,
   ErrorKind,
-  invalidArgument,
   type Logger,
   RktletError,
   silentLogger,
@@ -12,9 +10,7 @@ import {
 } from "@rktlet/core";
 import { sleep } from "@rktlet/node-support";
 import execa from "execa";
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,200}\.service$/;
-const ACTIVE_STATES = new Set<string>(Object.values(UnitActiveState));
+import { isRunning, journalTail, literalArgv, prepareStart, startFailure, toUnitStatus, UNIT_NAME } from "./unit-common";
 
 export interface SystemdUnitManagerOptions {
   readonly logger?: Logger;
@@ -59,13 +55,7 @@ export class SystemdUnitManager implements UnitManager {
   }
 
   async start(spec: UnitSpec): Promise<UnitStatus> {
-    if (!NAME_PATTERN.test(spec.name)) throw invalidArgument("unit.name", `"${spec.name}" is not a safe service unit name`);
-    if (spec.argv.length === 0) throw invalidArgument("unit.argv", "must name a command");
-    const current = await this.status(spec.name);
-    if (current && (current.state === UnitActiveState.Active || current.state === UnitActiveState.Activating)) {
-      throw alreadyExists(`unit ${spec.name} is already running`);
-    }
-    if (current) await this.reset(spec.name);
+    await prepareStart(this, spec);
     const args = [
       `--unit=${spec.name}`,
       `--description=${spec.description}`,
@@ -78,18 +68,14 @@ export class SystemdUnitManager implements UnitManager {
       ...Object.entries(spec.env).map(([k, v]) => `--setenv=${k}=${v}`),
       ...(spec.slice ? [`--slice=${spec.slice}`] : []),
       "--",
-      // systemd expands $VAR and $$ in a unit's command line: escape, so the argv arrives exactly as given
-      ...spec.argv.map((a) => a.replaceAll("$", () => "$$")),
+      ...literalArgv(spec.argv),
     ];
     const r = await execa("systemd-run", args, { reject: false, timeout: this.startTimeoutMs + 10_000, stdin: "ignore" });
     if (r.exitCode !== 0) {
       const tail = await this.outputTail(spec.name);
       const status = await this.status(spec.name);
       await this.reset(spec.name);
-      throw new RktletError(
-        ErrorKind.Unavailable,
-        `unit ${spec.name} failed to start (${status?.result ?? "no status"}${status?.exitCode !== undefined ? `, exit status ${status.exitCode}` : ""}): ${tail || r.stderr.trim() || `systemd-run exit status ${r.exitCode}`}`,
-      );
+      throw startFailure(spec.name, status, tail || r.stderr.trim() || `systemd-run exit status ${r.exitCode}`);
     }
     this.logger.info({ unit: spec.name, slice: spec.slice || "system.slice" }, "unit started");
     return (
@@ -125,19 +111,16 @@ export class SystemdUnitManager implements UnitManager {
   }
 
   async status(name: string): Promise<UnitStatus | undefined> {
-    if (!NAME_PATTERN.test(name)) return undefined;
+    if (!UNIT_NAME.test(name)) return undefined;
     const shown = await this.show(name);
-    if (!shown || shown.LoadState === "not-found") return undefined;
-    const state = ACTIVE_STATES.has(shown.ActiveState ?? "") ? (shown.ActiveState as UnitActiveState) : UnitActiveState.Inactive;
-    const ended = state === UnitActiveState.Inactive || state === UnitActiveState.Failed;
-    const code = Number.parseInt(shown.ExecMainStatus ?? "", 10);
-    return {
-      name,
-      state,
+    if (!shown) return undefined;
+    return toUnitStatus(name, {
+      ...(shown.LoadState !== undefined ? { loadState: shown.LoadState } : {}),
+      ...(shown.ActiveState !== undefined ? { activeState: shown.ActiveState } : {}),
       mainPid: Number.parseInt(shown.MainPID ?? "0", 10) || 0,
-      exitCode: ended && Number.isInteger(code) ? code : undefined,
-      result: shown.Result ?? "",
-    };
+      execMainStatus: Number.parseInt(shown.ExecMainStatus ?? "", 10),
+      ...(shown.Result !== undefined ? { result: shown.Result } : {}),
+    });
   }
 
   async list(): Promise<readonly UnitStatus[]> {
@@ -145,7 +128,7 @@ export class SystemdUnitManager implements UnitManager {
     const names = r.stdout
       .split("\n")
       .map((l) => l.trim().split(/\s+/)[0] ?? "")
-      .filter((n) => NAME_PATTERN.test(n));
+      .filter((n) => UNIT_NAME.test(n));
     const out: UnitStatus[] = [];
     for (const n of names) {
       const s = await this.status(n);
@@ -155,18 +138,12 @@ export class SystemdUnitManager implements UnitManager {
   }
 
   /** The unit's last journal lines, for error messages. */
-  async outputTail(name: string, lines = 20): Promise<string> {
-    const dir = this.options.journalDirectory ? [`--directory=${this.options.journalDirectory}`] : [];
-    const r = await execa("journalctl", [...dir, "-u", name, "-n", String(lines), "--no-pager", "-o", "cat"], {
-      reject: false,
-      timeout: 10_000,
-    });
-    return r.exitCode === 0 ? r.stdout.trim() : "";
+  outputTail(name: string, lines = 20): Promise<string> {
+    return journalTail(name, this.options.journalDirectory, lines);
   }
 
   private async running(name: string): Promise<boolean> {
-    const s = await this.status(name);
-    return s !== undefined && s.state !== UnitActiveState.Inactive && s.state !== UnitActiveState.Failed;
+    return isRunning(await this.status(name));
   }
 
   private async show(name: string): Promise<Shown | undefined> {
