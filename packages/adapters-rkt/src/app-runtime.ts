@@ -7,6 +7,7 @@ import {
   ErrorKind,
   type ExecSyncOptions,
   type ExecSyncResult,
+  failedPrecondition,
   type Image,
   invalidArgument,
   type LinuxResources,
@@ -16,12 +17,13 @@ import {
 } from "@rktlet/core";
 import { killProcessGroup } from "@rktlet/node-support";
 import { appProcesses } from "./app-processes";
+import { appCgroups } from "./cgroups/paths";
 import { ensureOk, rktError } from "./cli/errors";
 import { appAddArgs } from "./commands/app-add-args";
 import { appName, containerId, parseContainerId, Reserved, refuseReserved } from "./commands/names";
 import { paths, type RktContext } from "./context";
 import { isCriPod, toContainer } from "./mapping";
-import { storeResources } from "./resources";
+import { storeResources, updateCgroupResources } from "./resources";
 
 const nowString = (ctx: RktContext) => String(ctx.clock.now());
 
@@ -167,11 +169,17 @@ export class RktAppRuntime implements AppRuntime {
     await this.ctx.logs.reopen(id);
   }
 
-  async updateResources(_id: string, _resources: LinuxResources): Promise<void> {
-    throw new RktletError(
-      ErrorKind.Unimplemented,
-      "rkt cannot change a running container's resources yet (live cgroup updates are planned)",
-    );
+  /**
+   * Writes the new limits into the app's live cgroups (stage1's systemd made them; it does not rewrite
+   * them unless told to), and keeps them in the record for ContainerStatus.
+   */
+  async updateResources(id: string, resources: LinuxResources): Promise<void> {
+    const { podUuid, app } = this.split(id);
+    const cg = await appCgroups(this.ctx.config.dataDir, podUuid, app);
+    if (!cg) throw failedPrecondition(`container ${id}: its cgroups were not found; is its pod running?`);
+    await updateCgroupResources(cg, resources);
+    await this.ctx.records.update(id, { resources: storeResources(resources) });
+    this.ctx.logger.info({ containerId: id, cgroupVersion: cg.version }, "container resources updated");
   }
 
   private split(id: string): { podUuid: string; app: string } {

@@ -159,7 +159,7 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
     images,
     units: options.units,
     info,
-    stats: new RktStatsProvider(),
+    stats: new RktStatsProvider(ctx),
     streams: new RktStreamRuntime(ctx),
     runner,
     context: ctx,

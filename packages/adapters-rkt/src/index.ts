@@ -4,6 +4,19 @@
  */
 export { criLogPath, RktAppRuntime } from "./app-runtime";
 export { createRktBackend, type RktBackend, type RktBackendOptions } from "./backend";
+export { defaultInterface, type InterfaceCounters, parseNetDev, readNetDev } from "./cgroups/net";
+export {
+  appCgroups,
+  type CgroupDirMap,
+  type CgroupDirs,
+  type CgroupPathOptions,
+  clearCgroupCache,
+  parseMountinfo,
+  parseProcCgroup,
+  podCgroups,
+} from "./cgroups/paths";
+export { type CgroupUsage, countProcesses, readCgroupUsage, readV1, readV2 } from "./cgroups/read";
+export { appUpperDir, diskUsage } from "./cgroups/writable-layer";
 export { ensureOk, rktError, rktMessage } from "./cli/errors";
 export { loggableArgv, RKT_ENV, type RktCommandObservation, type RktCommandObserver, type RktResult, RktRunner, SpawnCounter } from "./cli/runner";
 export { ALL_CAPS, appAddArgs, capabilities, DEFAULT_CAPS } from "./commands/app-add-args";
@@ -20,3 +33,4 @@ export { isWithin, RktPodSandboxRuntime, sliceOf } from "./pod-sandbox-runtime";
 export { parseRktVersion, RktRuntimeInfo } from "./runtime-info";
 export { ensureSharedMount, mountState } from "./shared-mount";
 export { RktSnapshot } from "./snapshot";
+export { type RktStatsOptions, RktStatsProvider } from "./stats-provider";

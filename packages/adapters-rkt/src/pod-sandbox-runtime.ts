@@ -4,8 +4,10 @@ import { hostname } from "node:os";
 import { dirname, relative, resolve } from "node:path";
 import {
   ErrorKind,
+  failedPrecondition,
   invalidArgument,
   type LinuxResources,
+  notFound,
   type PodSandbox,
   type PodSandboxRuntime,
   type PodSandboxSpec,
@@ -13,12 +15,14 @@ import {
   UnitActiveState,
 } from "@rktlet/core";
 import { sleep } from "@rktlet/node-support";
+import { podCgroups } from "./cgroups/paths";
 import { ensureOk, rktError } from "./cli/errors";
 import { loggableArgv, RKT_ENV } from "./cli/runner";
 import { POD_UUID, Reserved, refuseReserved } from "./commands/names";
 import { sandboxArgs } from "./commands/sandbox-args";
 import { paths, type RktContext } from "./context";
 import { isCriPod, toPodSandbox } from "./mapping";
+import { updateCgroupResources } from "./resources";
 
 /** Is `path` inside `root` (or `root` itself), after resolving `.` and `..`? */
 export function isWithin(root: string, path: string): boolean {
@@ -203,7 +207,18 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
     return (await this.ctx.snapshot.pods()).filter(isCriPod).map(toPodSandbox);
   }
 
-  async updateResources(_id: string, _overhead: LinuxResources | undefined, _resources: LinuxResources | undefined): Promise<void> {
-    throw new RktletError(ErrorKind.Unimplemented, "rkt cannot change a running pod's resources yet (live cgroup updates are planned)");
+  /**
+   * Writes the pod-level limits into the pod's live cgroup (the sandbox unit's). `overhead` is kubelet's
+   * accounting of the pod's own cost, already part of `resources`. With systemd owning the unit, a
+   * `systemctl daemon-reload` may restore the unit's own properties; kubelet sends the values again on
+   * its next resize.
+   */
+  async updateResources(id: string, _overhead: LinuxResources | undefined, resources: LinuxResources | undefined): Promise<void> {
+    if (!resources) return;
+    if (!POD_UUID.test(id)) throw notFound("pod sandbox", id);
+    const cg = await podCgroups(this.ctx.config.dataDir, id);
+    if (!cg) throw failedPrecondition(`pod sandbox ${id}: its cgroups were not found; is it running?`);
+    await updateCgroupResources(cg, resources);
+    this.ctx.logger.info({ podSandboxId: id, cgroupVersion: cg.version }, "pod sandbox resources updated");
   }
 }

@@ -1,17 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorKind, invalidArgument, type LinuxResources, RktletError } from "@rktlet/core";
-
-/** A container's or pod's cgroup directories, per controller (cgroup v1) or the one unified directory (v2). */
-export interface CgroupDirs {
-  readonly version: 1 | 2;
-  readonly dirs: {
-    readonly cpu?: string | undefined;
-    readonly memory?: string | undefined;
-    readonly cpuset?: string | undefined;
-    readonly unified?: string | undefined;
-  };
-}
+import type { CgroupDirs } from "./cgroups/paths";
 
 /** One file write, and the CRI field it comes from (named in errors). */
 export interface CgroupWrite {
@@ -174,4 +164,13 @@ export async function applyOomScoreAdj(procsFile: string, value: bigint): Promis
     .map((l) => l.trim())
     .filter((l) => /^\d+$/.test(l));
   for (const pid of pids) await writeFile(`/proc/${pid}/oom_score_adj`, String(value)).catch(() => undefined);
+}
+
+/** Applies resources to a cgroup (a container's or a pod's), oom_score_adj included. */
+export async function updateCgroupResources(cg: CgroupDirs, r: LinuxResources): Promise<void> {
+  await applyResources(resourceWrites(r, cg));
+  if (r.oomScoreAdj !== 0n) {
+    const dir = cg.dirs.memory ?? cg.dirs.unified ?? cg.dirs.systemd;
+    if (dir) await applyOomScoreAdj(join(dir, "cgroup.procs"), r.oomScoreAdj);
+  }
 }

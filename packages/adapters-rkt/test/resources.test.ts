@@ -15,8 +15,8 @@ const none: LinuxResources = {
   memorySwapLimitInBytes: 0n,
   unified: {},
 };
-const v1 = { version: 1 as const, dirs: { cpu: "/cg/cpu", memory: "/cg/mem", cpuset: "/cg/cpuset" } };
-const v2 = { version: 2 as const, dirs: { unified: "/cg/u" } };
+const v1 = { version: 1 as const, pid: 1, dirs: { cpu: "/cg/cpu", memory: "/cg/mem", cpuset: "/cg/cpuset" } };
+const v2 = { version: 2 as const, pid: 1, dirs: { unified: "/cg/u" } };
 
 describe("resource updates as cgroup writes", () => {
   test("cgroup v1: each CRI field to its file, period before quota, zero fields left alone", () => {
@@ -57,7 +57,7 @@ describe("resource updates as cgroup writes", () => {
     [{ ...none, memoryLimitInBytes: -1n }, v1, /must not be negative/],
     [{ ...none, unified: { "memory.max": "1" } }, v1, /cgroup v2 only/],
     [{ ...none, unified: { "../../etc/passwd": "x" } }, v2, /not a cgroup v2 interface file/],
-    [{ ...none, cpusetCpus: "1" }, { version: 1 as const, dirs: { cpu: "/c" } }, /cpuset controller is not available/],
+    [{ ...none, cpusetCpus: "1" }, { version: 1 as const, pid: 1, dirs: { cpu: "/c" } }, /cpuset controller is not available/],
   ])("what cannot be applied is refused with the field: %#", (r, cg, message) => {
     expect(() => resourceWrites(r, cg)).toThrow(message);
   });
@@ -66,7 +66,7 @@ describe("resource updates as cgroup writes", () => {
     const dir = mkdtempSync(join(tmpdir(), "res-"));
     try {
       writeFileSync(join(dir, "memory.limit_in_bytes"), "max");
-      await applyResources(resourceWrites({ ...none, memoryLimitInBytes: 1234n }, { version: 1, dirs: { memory: dir } }));
+      await applyResources(resourceWrites({ ...none, memoryLimitInBytes: 1234n }, { version: 1, pid: 1, dirs: { memory: dir } }));
       expect(readFileSync(join(dir, "memory.limit_in_bytes"), "utf8")).toBe("1234");
       await expect(applyResources([{ field: "linux.cpu_shares", file: join(dir, "missing", "cpu.shares"), value: "2" }])).rejects.toThrow(
         /linux.cpu_shares: cannot set 2 \(this kernel does not offer it\)/,

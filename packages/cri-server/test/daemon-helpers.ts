@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as loader from "@grpc/proto-loader";
+import { ProcessUnitManager } from "@rktlet/adapters-process";
+import { rktSimPath } from "@rktlet/testkit";
 
 /** Helpers for tests that run the built `rktlet` binary and talk to it with a reference-proto client. */
 export const ROOT = join(__dirname, "..", "..", "..");
@@ -105,4 +108,36 @@ export function rktDaemonFlags(dir: string, simPath: string): string[] {
     `--listen=${join(dir, "cri.sock")}`,
     "--stream-server-address=127.0.0.1:0",
   ];
+}
+
+/**
+ * A daemon on the rkt simulator for one test file: started before its tests in a fresh directory, with
+ * reference-proto clients; afterwards stopped, the pods it left (they outlive it by design) taken down,
+ * and the directory removed.
+ */
+export function useRktDaemon(prefix: string, extraFlags: readonly string[] = []) {
+  const state = { dir: "", daemon: undefined as Daemon | undefined, clients: undefined as ReturnType<typeof referenceClients> | undefined };
+  beforeAll(async () => {
+    state.dir = mkdtempSync(join(tmpdir(), prefix));
+    state.daemon = startDaemon([...rktDaemonFlags(state.dir, rktSimPath()), "--log-level=info", ...extraFlags]);
+    await waitForStart(state.daemon, 20_000);
+    state.clients = referenceClients(join(state.dir, "cri.sock"));
+  }, 30_000);
+  afterAll(async () => {
+    state.clients?.close();
+    if (state.daemon) await stopDaemon(state.daemon);
+    const units = new ProcessUnitManager({ stateDir: join(state.dir, "s", "units") });
+    for (const u of await units.list()) await units.stop(u.name, 3000);
+    rmSync(state.dir, { recursive: true, force: true });
+  }, 30_000);
+  return {
+    dir: () => state.dir,
+    daemon: () => state.daemon as Daemon,
+    clients: () => state.clients as ReturnType<typeof referenceClients>,
+  };
+}
+
+/** A pod config for the reference-proto clients, logging under `dir`. */
+export function podConfig(dir: string, name: string, extra: Record<string, unknown> = {}) {
+  return { metadata: { name, uid: `uid-${name}`, namespace: "default", attempt: 0 }, log_directory: join(dir, "logs", name), ...extra };
 }

@@ -1,38 +1,26 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { ProcessUnitManager } from "@rktlet/adapters-process";
-import { connectSpdy, rktSimPath, spdyPortForward, spdyRemoteCommand, wsPortForward, wsRemoteCommand } from "@rktlet/testkit";
-import { call, type Daemon, referenceClients, rktDaemonFlags, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
+import { connectSpdy, spdyPortForward, spdyRemoteCommand, wsPortForward, wsRemoteCommand } from "@rktlet/testkit";
+import { call, podConfig, useRktDaemon } from "./daemon-helpers";
 
 /**
  * exec, attach and port-forward through the daemon's streaming server, on the rkt simulator, with our own
  * SPDY/3.1 and WebSocket clients (which speak as client-go does).
  */
-let dir: string;
-let daemon: Daemon;
-let c: ReturnType<typeof referenceClients>;
+const suite = useRktDaemon("rkd-stream-");
+let c: ReturnType<typeof suite.clients>;
 let podId: string;
 const ids: Record<string, string> = {};
 // simulated pods share the host's network: take a port nobody uses
 let webPort = 0;
-const flags = () => [...rktDaemonFlags(dir, rktSimPath()), "--log-level=info"];
-
-const podConfig = () => ({
-  metadata: { name: "streams", uid: "uid-streams", namespace: "default", attempt: 0 },
-  log_directory: join(dir, "logs", "streams"),
-});
+const config = () => podConfig(suite.dir(), "streams");
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "rkd-stream-"));
-  daemon = startDaemon(flags());
-  await waitForStart(daemon, 20_000);
-  c = referenceClients(join(dir, "cri.sock"));
+  c = suite.clients();
   webPort = await freePort();
   await call(c.image, "PullImage", { image: { image: "busybox" } });
-  podId = ((await call(c.runtime, "RunPodSandbox", { config: podConfig() })) as { pod_sandbox_id: string }).pod_sandbox_id;
+  podId = ((await call(c.runtime, "RunPodSandbox", { config: config() })) as { pod_sandbox_id: string }).pod_sandbox_id;
   const containers: Record<string, { command: string[]; stdin?: boolean }> = {
     shell: { command: ["sh", "-c", "sleep 3600"] },
     talker: { command: ["sh", "-c", 'while read line; do echo "heard $line"; done'], stdin: true },
@@ -54,20 +42,12 @@ beforeAll(async () => {
         stdin: spec.stdin ?? false,
         log_path: `${name}.log`,
       },
-      sandbox_config: podConfig(),
+      sandbox_config: config(),
     })) as { container_id: string };
     await call(c.runtime, "StartContainer", { container_id: id });
     ids[name] = id;
   }
 }, 60_000);
-
-afterAll(async () => {
-  c?.close();
-  await stopDaemon(daemon);
-  const units = new ProcessUnitManager({ stateDir: join(dir, "s", "units") });
-  for (const u of await units.list()) await units.stop(u.name, 3000);
-  rmSync(dir, { recursive: true, force: true });
-}, 30_000);
 
 const execUrl = async (cmd: string[], o: { stdin?: boolean; tty?: boolean; stderr?: boolean } = {}) =>
   (
@@ -248,7 +228,7 @@ function freePort(): Promise<number> {
 }
 
 function daemonPid(): number {
-  return daemon.proc.pid as number;
+  return suite.daemon().proc.pid as number;
 }
 
 function openFds(pid: number): number {

@@ -12,6 +12,7 @@ import { DEFAULT_PATH } from "../images/registry";
 import type { AppRecord } from "../store/pods";
 import { isRoot, killGroup, procStartTime } from "../util/proc";
 import { nowNs } from "../util/time";
+import type { AppCgroup } from "./cgroup";
 import { type LineSink, lineSplitter } from "./logs";
 
 export interface AppExit {
@@ -107,10 +108,10 @@ function setpriv(): string | undefined {
 }
 
 /**
- * Starts the app. With `cgroupProcs`, a tiny /bin/sh wrapper moves itself into the app's cgroup before
- * exec'ing the app, so every process of the app starts there.
+ * Starts the app. With `cgroup`, a tiny /bin/sh wrapper moves itself into the app's cgroups (one per
+ * hierarchy) before exec'ing the app, so every process of the app starts there.
  */
-export function startAppProcess(app: AppRecord, hooks: OutputHooks, cgroupProcs?: string): RunningApp | AppExit {
+export function startAppProcess(app: AppRecord, hooks: OutputHooks, cgroup?: AppCgroup): RunningApp | AppExit {
   const env = appEnv(app);
   const cwd = hostPath(app, app.workingDir || "/");
   try {
@@ -150,8 +151,10 @@ export function startAppProcess(app: AppRecord, hooks: OutputHooks, cgroupProcs?
       options.gid = creds.gid;
     }
   }
-  if (cgroupProcs) {
-    args = ["-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', cgroupProcs, file, ...args];
+  if (cgroup && cgroup.procs.length > 0) {
+    // $0 = how many cgroup.procs files follow; each one is written, silently, before the exec.
+    const script = 'n=$0; while [ "$n" -gt 0 ]; do { echo $$ > "$1"; } 2>/dev/null; shift; n=$((n - 1)); done; exec "$@"';
+    args = ["-c", script, String(cgroup.procs.length), ...cgroup.procs, file, ...args];
     file = "/bin/sh";
     argv0 = undefined;
   }
