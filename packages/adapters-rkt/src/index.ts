@@ -18,7 +18,15 @@ export {
 export { type CgroupUsage, countProcesses, readCgroupUsage, readV1, readV2 } from "./cgroups/read";
 export { appUpperDir, diskUsage } from "./cgroups/writable-layer";
 export { ensureOk, rktError, rktMessage } from "./cli/errors";
-export { loggableArgv, RKT_ENV, type RktCommandObservation, type RktCommandObserver, type RktResult, RktRunner, SpawnCounter } from "./cli/runner";
+export {
+  loggableArgv,
+  RKT_ENV,
+  type RktCommandObservation,
+  type RktCommandObserver,
+  type RktResult,
+  RktRunner,
+  SpawnCounter,
+} from "./cli/runner";
 export { ALL_CAPS, appAddArgs, capabilities, DEFAULT_CAPS } from "./commands/app-add-args";
 export { canonicalName, fetchName, parseDockerRef } from "./commands/image-names";
 export { appName, containerId, parseContainerId, Reserved } from "./commands/names";

@@ -34,6 +34,7 @@ export class RktRuntimeInfo implements RuntimeInfo {
   private stage1: Health = OK;
   private mount: Health = OK;
   private network: Health = OK;
+  private units: Health = OK;
   private podCidr = "";
 
   constructor(
@@ -69,6 +70,26 @@ export class RktRuntimeInfo implements RuntimeInfo {
       }
     }
     this.network = await this.checkNetwork();
+    this.units = await this.checkUnits();
+  }
+
+  /** The unit manager answers (the system bus or systemctl reachable, the process supervisor's state readable). */
+  private async checkUnits(): Promise<Health> {
+    const { units } = this.ctx;
+    try {
+      await units.list();
+      return OK;
+    } catch (err) {
+      const fix =
+        units.cgroupDriver === "systemd"
+          ? "check that systemd runs and its bus is reachable (DBUS_SYSTEM_BUS_ADDRESS), or pick --unit-manager process"
+          : "check --state-dir";
+      return {
+        ok: false,
+        reason: "UnitManagerUnavailable",
+        message: `the ${units.kind} unit manager does not answer (${(err as Error).message}); ${fix}`,
+      };
+    }
   }
 
   setMountHealth(h: Health): void {
@@ -87,7 +108,9 @@ export class RktRuntimeInfo implements RuntimeInfo {
         ? { ok: false, reason: "RktListFailed", message: `rkt list failed: ${snapshotError.message}` }
         : !this.stage1.ok
           ? this.stage1
-          : this.mount;
+          : !this.units.ok
+            ? this.units
+            : this.mount;
     return [
       { type: RuntimeConditionType.RuntimeReady, status: runtime.ok, reason: runtime.reason, message: runtime.message },
       { type: RuntimeConditionType.NetworkReady, status: this.network.ok, reason: this.network.reason, message: this.network.message },

@@ -30,6 +30,22 @@ describe("readiness conditions say what is wrong", () => {
     await b.close();
   });
 
+  test("a unit manager that does not answer: RuntimeReady is false, saying which and what to check", async () => {
+    const units = new ProcessUnitManager({ stateDir: join(dir, "s", "units") });
+    const broken = Object.assign(Object.create(units) as ProcessUnitManager, {
+      list: () => Promise.reject(new Error("connect ENOENT /run/dbus/system_bus_socket")),
+    });
+    const b = createRktBackend({
+      config: { rktPath: rktSimPath(), dataDir: join(dir, "d"), stateDir: join(dir, "s"), sharedMount: false },
+      units: broken,
+    });
+    await b.start();
+    const [runtime] = await b.info.conditions();
+    expect(runtime).toMatchObject({ type: "RuntimeReady", status: false, reason: "UnitManagerUnavailable" });
+    expect(runtime?.message).toContain("the process unit manager does not answer (connect ENOENT /run/dbus/system_bus_socket)");
+    await b.close();
+  });
+
   test("an unknown --net: NetworkReady is false, naming the network and where configurations live", async () => {
     const b = backend({ rktPath: rktSimPath(), net: "corp-net", localConfigDir: join(dir, "etc-rkt") });
     await b.start();
