@@ -103,14 +103,16 @@ export class DaemonMetrics implements RpcObserver {
       help: "Pod sandboxes by CRI state, read at scrape time.",
       labelNames: ["state"],
       registers,
-      collect: () => this.countByState(sandboxes, "pod_sandboxes", SANDBOX_STATE_LABEL, () => listed(options.runtime, (r) => r.sandboxes.list())),
+      collect: () =>
+        this.countByState(sandboxes, "pod_sandboxes", SANDBOX_STATE_LABEL, () => listed(options.runtime, (r) => r.sandboxes.list())),
     });
     const containers: Gauge<"state"> = new Gauge({
       name: "rktlet_containers",
       help: "Containers by CRI state, read at scrape time.",
       labelNames: ["state"],
       registers,
-      collect: () => this.countByState(containers, "containers", CONTAINER_STATE_LABEL, () => listed(options.runtime, (r) => r.containers.list())),
+      collect: () =>
+        this.countByState(containers, "containers", CONTAINER_STATE_LABEL, () => listed(options.runtime, (r) => r.containers.list())),
     });
     new Gauge({
       name: "rktlet_build_info",
