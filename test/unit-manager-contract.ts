@@ -109,7 +109,10 @@ export function unitManagerContract(subject: ContractSubject): void {
 
     test("a command that ignores SIGTERM is killed once the grace period is over", async () => {
       const u = name("stubborn");
-      await units.start(spec(u, "trap '' TERM; while :; do sleep 0.05; done"));
+      const trapped = join(subject.dir(), `${u}.trapped`);
+      // the trap must be in place before the stop, or a busy machine delivers SIGTERM to a shell without it
+      await units.start(spec(u, `trap '' TERM; : > ${trapped}; while :; do sleep 0.05; done`));
+      await until(async () => existsSync(trapped));
       const t0 = Date.now();
       await units.stop(u, 500);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(400);

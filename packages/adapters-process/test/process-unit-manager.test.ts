@@ -51,7 +51,9 @@ describe("ProcessUnitManager", () => {
   });
 
   test("a second manager (a restarted daemon) finds the unit again, and stops it with SIGTERM", async () => {
-    await units.start(spec("b.service", "trap 'exit 7' TERM; while :; do sleep 0.05; done"));
+    // the trap must be in place before the stop, or a busy machine delivers SIGTERM to a shell without it
+    await units.start(spec("b.service", `trap 'exit 7' TERM; : > ${join(dir, "b-trapped")}; while :; do sleep 0.05; done`));
+    await until(async () => existsSync(join(dir, "b-trapped")));
     const again = new ProcessUnitManager({ stateDir: join(dir, "state"), pollMs: 10 });
     expect((await again.status("b.service"))?.state).toBe("active");
     expect((await again.list()).map((u) => u.name)).toEqual(["b.service"]);
