@@ -188,8 +188,12 @@ test("50 concurrent exec sessions finish correctly and leave no descriptors or p
     expect(r.stdout.toString()).toBe(`s${i}-${i}\n`);
     expect(r.exitCode).toBe(i % 5);
   });
-  await waitUntil(() => openFds(pid) <= before.fds && children(pid) <= before.children);
-  expect({ fds: openFds(pid) <= before.fds, children: children(pid) }).toEqual({ fds: true, children: before.children });
+  const after = await settle(
+    () => ({ fds: openFds(pid), children: children(pid) }),
+    (v) => v.fds <= before.fds && v.children <= before.children,
+  );
+  expect(after.fds).toBeLessThanOrEqual(before.fds);
+  expect(after.children).toBeLessThanOrEqual(before.children);
 }, 60_000);
 
 test("a client that vanishes mid-exec takes the process with it", async () => {
@@ -198,11 +202,20 @@ test("a client that vanishes mid-exec takes the process with it", async () => {
   const marker = `vanish-${process.pid}`;
   const { connection } = await connectSpdy(await execUrl(["sh", "-c", `sleep 300; : ${marker}`]), ["v4.channel.k8s.io"]);
   for (const streamtype of ["error", "stdout", "stderr"]) await connection.openStream({ streamtype });
-  await waitUntil(() => running(marker));
-  expect(running(marker)).toBe(true);
+  expect(
+    await settle(
+      () => running(marker),
+      (v) => v,
+    ),
+  ).toBe(true);
   connection.destroy("client gone");
-  await waitUntil(() => !running(marker) && children(pid) <= before);
-  expect({ running: running(marker), children: children(pid) }).toEqual({ running: false, children: before });
+  // the daemon's own short-lived children (a periodic rkt list) may come and go: assert the settled sample
+  const after = await settle(
+    () => ({ running: running(marker), children: children(pid) }),
+    (v) => !v.running && v.children <= before,
+  );
+  expect(after.running).toBe(false);
+  expect(after.children).toBeLessThanOrEqual(before);
 }, 30_000);
 
 /** Whether a process whose command line holds `marker` runs on the host. */
@@ -244,7 +257,12 @@ function children(pid: number): number {
     .filter(Boolean).length;
 }
 
-async function waitUntil(check: () => boolean, ms = 10_000): Promise<void> {
+/** Samples `observe` until `done` holds or time is up, and returns the last sample (what the test asserts). */
+async function settle<T>(observe: () => T, done: (v: T) => boolean, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (;;) {
+    const v = observe();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
