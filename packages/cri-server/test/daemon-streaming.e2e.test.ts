@@ -14,11 +14,17 @@ let podId: string;
 const ids: Record<string, string> = {};
 // simulated pods share the host's network: take a port nobody uses
 let webPort = 0;
+// a server that says one line and closes, and one that sends 3 MB and closes
+let closerPort = 0;
+let bulkPort = 0;
+const BULK = 3_000_000;
 const config = () => podConfig(suite.dir(), "streams");
 
 beforeAll(async () => {
   c = suite.clients();
   webPort = await freePort();
+  closerPort = await freePort();
+  bulkPort = await freePort();
   await call(c.image, "PullImage", { image: { image: "busybox" } });
   podId = ((await call(c.runtime, "RunPodSandbox", { config: config() })) as { pod_sandbox_id: string }).pod_sandbox_id;
   const containers: Record<string, { command: string[]; stdin?: boolean }> = {
@@ -28,7 +34,11 @@ beforeAll(async () => {
       command: [
         process.execPath,
         "-e",
-        `require('http').createServer((q, s) => s.end('hello from the pod ' + q.url)).listen(${webPort}, '127.0.0.1')`,
+        [
+          `require('http').createServer((q, s) => s.end('hello from the pod ' + q.url)).listen(${webPort}, '127.0.0.1');`,
+          `require('net').createServer((s) => s.end('hello\\n')).listen(${closerPort}, '127.0.0.1');`,
+          `require('net').createServer((s) => s.end(Buffer.alloc(${BULK}, 7))).listen(${bulkPort}, '127.0.0.1');`,
+        ].join(""),
       ],
     },
   };
@@ -118,6 +128,10 @@ test("attach sees output written after it attached and feeds the container's std
   const r = await spdyRemoteCommand(url, { stdin: "one\ntwo\n" });
   expect(r.stdout.toString()).toBe("heard one\nheard two\n");
   expect(r.status).toMatchObject({ status: "Success" });
+  // a container made without stdin cannot take one: the client is told why
+  const noStdin = ((await call(c.runtime, "Attach", { container_id: ids.shell, stdin: true, stdout: true })) as { url: string }).url;
+  const refused = await spdyRemoteCommand(noStdin, { stdin: "x\n", stderr: false });
+  expect(JSON.stringify(refused.status)).toContain("was created without stdin");
 });
 
 test("port-forward fetches a page from an HTTP server in the pod, over SPDY and WebSocket", async () => {
@@ -147,6 +161,25 @@ test("port-forward fetches a page from an HTTP server in the pod, over SPDY and 
   expect(page).toContain("hello from the pod /ws");
   ws.close();
 }, 30_000);
+
+test("port-forward: a pod that closes first ends the client's stream; big transfers arrive whole", async () => {
+  const url = ((await call(c.runtime, "PortForward", { pod_sandbox_id: podId, port: [] })) as { url: string }).url;
+  const spdy = await spdyPortForward(url);
+  const drain = (data: NodeJS.ReadableStream) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      data.on("data", (d: Buffer) => chunks.push(d));
+      data.on("end", () => resolve(Buffer.concat(chunks)));
+      data.on("error", reject);
+    });
+  // the client never half-closes: the end must come from the pod side
+  const hello = await spdy.connect(closerPort);
+  expect((await drain(hello.data)).toString()).toBe("hello\n");
+  expect(await hello.error).toBe("");
+  const sizes = await Promise.all(Array.from({ length: 5 }, async () => (await drain((await spdy.connect(bulkPort)).data)).length));
+  expect(sizes).toEqual(Array(5).fill(BULK));
+  await spdy.close();
+}, 60_000);
 
 test("tokens are single-use and unknown ones are refused; garbage after the upgrade closes only that connection", async () => {
   const url = await execUrl(["true"]);

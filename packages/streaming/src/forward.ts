@@ -30,19 +30,35 @@ async function forwardOne(
     return;
   }
   open.add(conn);
-  const finished = (s: NodeJS.EventEmitter) =>
-    new Promise<void>((r) =>
-      s
-        .once("end", r)
-        .once("close", r)
-        .once("error", () => r()),
-    );
   conn.on("error", () => {});
   stream.data.on("error", () => conn.destroy());
   stream.data.pipe(conn as NodeJS.WritableStream);
   (conn as NodeJS.ReadableStream).pipe(stream.data);
-  await Promise.all([finished(conn), finished(stream.data)]);
+  // The forward is over when the pod side is done (or the client reset the stream). Clients wait for the
+  // pair to end before they close their local connection, so end it then, once the last bytes are handed
+  // over, without waiting for the client's own half-close.
+  await Promise.race([ended(conn), closed(stream.data)]);
+  await flushed(stream.data);
   open.delete(conn);
   conn.destroy();
   stream.done();
 }
+
+const ended = (s: NodeJS.EventEmitter) =>
+  new Promise<void>((r) =>
+    s
+      .once("end", r)
+      .once("close", r)
+      .once("error", () => r()),
+  );
+const closed = (s: NodeJS.EventEmitter) => new Promise<void>((r) => s.once("close", r));
+/** Resolves when everything written to `w` has been handed to the transport (or it is gone). */
+const flushed = (w: NodeJS.WritableStream & { writableFinished?: boolean; destroyed?: boolean }) =>
+  w.writableFinished || w.destroyed
+    ? Promise.resolve()
+    : new Promise<void>((r) =>
+        w
+          .once("finish", r)
+          .once("close", r)
+          .once("error", () => r()),
+      );

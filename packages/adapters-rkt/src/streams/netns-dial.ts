@@ -24,8 +24,10 @@ function attempt(hosts: string[], errors: string[]): void {
     status.end("ok\n");
     socket.on("error", () => process.exit(1));
     process.stdin.pipe(socket);
+    // stdout ends with the connection; exit only once it is flushed, or the last bytes would be lost
     socket.pipe(process.stdout);
-    socket.on("close", () => process.exit(0));
+    process.stdout.on("finish", () => process.exit(0));
+    process.stdout.on("error", () => process.exit(1));
   });
 }
 

@@ -88,6 +88,13 @@ export class RktStreamRuntime implements StreamRuntime {
       for (const s of want) sockets.set(s, await connectUnix(join(dir, `sock-${s}`)));
     } catch (err) {
       for (const socket of sockets.values()) socket.destroy();
+      const missing = want.find((x) => !sockets.has(x));
+      // the app serves its output but no stdin: it was added without --stdin=stream
+      if (missing === "stdin" && (err as NodeJS.ErrnoException).code === "ENOENT" && existsSync(join(dir, "sock-stdout"))) {
+        throw failedPrecondition(
+          `container ${containerId} was created without stdin, so its stdin cannot be attached; attach without stdin`,
+        );
+      }
       throw failedPrecondition(
         `container ${containerId} cannot be attached to: its ${want.find((s) => !sockets.has(s))} is not served (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); is it running?`,
       );
