@@ -168,9 +168,31 @@ export async function applyOomScoreAdj(procsFile: string, value: bigint): Promis
 
 /** Applies resources to a cgroup (a container's or a pod's), oom_score_adj included. */
 export async function updateCgroupResources(cg: CgroupDirs, r: LinuxResources): Promise<void> {
-  await applyResources(resourceWrites(r, cg));
+  await applyResources(await orderedForV1Memory(resourceWrites(r, cg), cg));
   if (r.oomScoreAdj !== 0n) {
     const dir = cg.dirs.memory ?? cg.dirs.unified ?? cg.dirs.systemd;
     if (dir) await applyOomScoreAdj(join(dir, "cgroup.procs"), r.oomScoreAdj);
   }
+}
+
+/**
+ * cgroup v1 refuses a memory limit above the memory+swap limit, and a memory+swap limit below the memory
+ * limit: raise memsw first when it grows past the current memory limit, else lower memory first. Hosts
+ * without swap accounting have no memsw file; the swap limit is then left out (there is no swap to limit).
+ */
+export async function orderedForV1Memory(writes: CgroupWrite[], cg: CgroupDirs): Promise<CgroupWrite[]> {
+  const memsw = writes.find((w) => w.field === "linux.memory_swap_limit_in_bytes");
+  if (cg.version !== 1 || !memsw) return writes;
+  const current = await readFile(memsw.file, "utf8").catch(() => undefined);
+  if (current === undefined) return writes.filter((w) => w !== memsw);
+  const memory = writes.find((w) => w.field === "linux.memory_limit_in_bytes");
+  if (!memory) return writes;
+  const currentLimit = await readFile(memory.file, "utf8").then(
+    (t) => BigInt(t.trim()),
+    () => undefined,
+  );
+  const swapFirst = memsw.value === "-1" || (currentLimit !== undefined && BigInt(memsw.value) > currentLimit);
+  const rest = writes.filter((w) => w !== memsw && w !== memory);
+  const i = writes.indexOf(memory);
+  return [...rest.slice(0, i), ...(swapFirst ? [memsw, memory] : [memory, memsw]), ...rest.slice(i)];
 }

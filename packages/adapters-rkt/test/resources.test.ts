@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LinuxResources } from "@rktlet/core";
-import { applyResources, loadResources, resourceWrites, sharesToWeight, storeResources } from "../src/resources";
+import { applyResources, loadResources, orderedForV1Memory, resourceWrites, sharesToWeight, storeResources } from "../src/resources";
 
 const none: LinuxResources = {
   cpuPeriod: 0n,
@@ -80,5 +80,38 @@ describe("resource updates as cgroup writes", () => {
     const r = { ...none, memoryLimitInBytes: 9007199254740993n, unified: { "cpu.idle": "1" } };
     expect(loadResources(JSON.parse(JSON.stringify(storeResources(r))))).toEqual(r);
     expect(loadResources(undefined)).toBeUndefined();
+  });
+});
+
+describe("cgroup v1 memory and memory+swap limits", () => {
+  const writesFor = (dir: string, memory: bigint, swap: bigint) =>
+    resourceWrites({ ...none, memoryLimitInBytes: memory, memorySwapLimitInBytes: swap }, { version: 1, pid: 1, dirs: { memory: dir } });
+  const setup = (limit: string, memsw: string | undefined) => {
+    const dir = mkdtempSync(join(tmpdir(), "memsw-"));
+    writeFileSync(join(dir, "memory.limit_in_bytes"), limit);
+    if (memsw !== undefined) writeFileSync(join(dir, "memory.memsw.limit_in_bytes"), memsw);
+    return dir;
+  };
+
+  test("growing: memory+swap first; shrinking: memory first (the kernel keeps memory <= memory+swap)", async () => {
+    const dir = setup("100", "100");
+    try {
+      const fields = async (m: bigint, s: bigint) =>
+        (await orderedForV1Memory(writesFor(dir, m, s), { version: 1, pid: 1, dirs: { memory: dir } })).map((w) => w.field);
+      expect(await fields(200n, 200n)).toEqual(["linux.memory_swap_limit_in_bytes", "linux.memory_limit_in_bytes"]);
+      expect(await fields(50n, 50n)).toEqual(["linux.memory_limit_in_bytes", "linux.memory_swap_limit_in_bytes"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("without swap accounting (no memsw file) the swap limit is left out, not an error", async () => {
+    const dir = setup("100", undefined);
+    try {
+      const writes = await orderedForV1Memory(writesFor(dir, 200n, 200n), { version: 1, pid: 1, dirs: { memory: dir } });
+      expect(writes.map((w) => w.field)).toEqual(["linux.memory_limit_in_bytes"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -251,6 +251,26 @@ test("a client that vanishes mid-exec takes the process with it", async () => {
   expect(after.children).toBeLessThanOrEqual(before);
 }, 30_000);
 
+test("a client that vanishes mid tty exec takes the command with it, even one that ignores SIGHUP", async () => {
+  const marker = `vanish-tty-${process.pid}`;
+  const url = await execUrl(["sh", "-c", `trap '' HUP; sleep 300; : ${marker}`], { stdin: true, tty: true });
+  const { connection } = await connectSpdy(url, ["v4.channel.k8s.io"]);
+  for (const streamtype of ["error", "stdin", "stdout", "resize"]) await connection.openStream({ streamtype });
+  expect(
+    await settle(
+      () => running(marker),
+      (v) => v,
+    ),
+  ).toBe(true);
+  connection.destroy("client gone");
+  expect(
+    await settle(
+      () => running(marker),
+      (v) => !v,
+    ),
+  ).toBe(false);
+}, 30_000);
+
 /** Whether a process whose command line holds `marker` runs on the host. */
 function running(marker: string): boolean {
   return readdirSync("/proc")

@@ -8,8 +8,10 @@ import type { PortForwardSession, PortForwardStream } from "./session";
  */
 export function forwardPorts(session: PortForwardSession, podSandboxId: string, runtime: StreamRuntime, logger: Logger): void {
   const open = new Set<{ destroy(error?: Error): void }>();
-  session.onStream((stream) => void forwardOne(stream, podSandboxId, runtime, logger, open));
+  const state = { closed: false };
+  session.onStream((stream) => void forwardOne(stream, podSandboxId, runtime, logger, open, state));
   void session.closed.then(() => {
+    state.closed = true;
     for (const c of open) c.destroy();
   });
 }
@@ -20,6 +22,7 @@ async function forwardOne(
   runtime: StreamRuntime,
   logger: Logger,
   open: Set<{ destroy(error?: Error): void }>,
+  session: { readonly closed: boolean },
 ): Promise<void> {
   let conn: Awaited<ReturnType<StreamRuntime["portForward"]>>;
   try {
@@ -27,6 +30,11 @@ async function forwardOne(
   } catch (err) {
     logger.debug({ podSandboxId, port: stream.port, err: (err as Error).message }, "port-forward refused");
     stream.fail((err as Error).message);
+    return;
+  }
+  // the session ended while the connection was being made: nobody will read it
+  if (session.closed) {
+    conn.destroy();
     return;
   }
   open.add(conn);

@@ -48,6 +48,8 @@ export class StreamingServer {
       ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => this.plainRequest(req, res))
       : createHttpServer((req, res) => this.plainRequest(req, res));
     this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node drops its own error listener on upgrade: a client reset must not become an uncaught error
+      socket.on("error", () => socket.destroy());
       this.track(socket);
       this.upgrade(req, socket, head).catch((err: Error) => {
         this.logger.warn({ err: err.message }, "streaming upgrade failed");
@@ -98,13 +100,13 @@ export class StreamingServer {
   }
 
   private plainRequest(req: IncomingMessage, res: ServerResponse): void {
-    const route = ROUTE.exec(new URL(req.url ?? "/", "http://x").pathname);
+    const route = ROUTE.exec(pathOf(req));
     const [status, body] = route ? [400, "unable to upgrade: missing upgrade headers in request\n"] : [404, "404 page not found\n"];
     res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(body);
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const route = ROUTE.exec(new URL(req.url ?? "/", "http://x").pathname);
+    const route = ROUTE.exec(pathOf(req));
     if (!route || (req.method !== "GET" && req.method !== "POST")) return refuse(socket, 404, "404 page not found\n");
     const [, kind, token] = route as unknown as [string, StreamSession["kind"], string];
     const session = this.options.redeem(token);
@@ -136,6 +138,15 @@ export class StreamingServer {
     } finally {
       this.sessions.delete(entry);
     }
+  }
+}
+
+/** The request's path; a URL that does not parse has none (and matches no route). */
+function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? "/", "http://x").pathname;
+  } catch {
+    return "";
   }
 }
 

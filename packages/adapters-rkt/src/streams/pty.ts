@@ -3,11 +3,21 @@
  * provides the pseudo-terminal. Node cannot allocate one without a native module; Python's standard
  * library can, so a small Python program runs rkt under a pty, copies bytes between our pipes and the pty,
  * applies terminal sizes written to its fd 3 (one JSON object per line), and exits with the command's
- * status. The terminal turns stdin EOF into ^D, which is what a shell expects at a terminal.
+ * status. The terminal turns stdin EOF into ^D, which is what a shell expects at a terminal. The pty puts
+ * the command in a session of its own, out of reach of a signal to our process group: on SIGTERM the
+ * program kills the command's whole group itself.
  */
 export const PTY_PROGRAM = String.raw`
-import errno, fcntl, json, os, pty, select, struct, sys, termios
+import errno, fcntl, json, os, pty, select, signal, struct, sys, termios
 pid, master = pty.fork()
+if pid != 0:
+    def stop(*_):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os._exit(137)
+    signal.signal(signal.SIGTERM, stop)
 if pid == 0:
     try:
         os.execvp(sys.argv[1], sys.argv[1:])

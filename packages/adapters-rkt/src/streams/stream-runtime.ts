@@ -26,6 +26,8 @@ import { connectUnix } from "./unix-connect";
 /** After the exec'd command exits, how long its output may take to end (a background child can hold it open). */
 const DRAIN_MS = 1000;
 const APP_NAME = /^[a-z0-9][a-z0-9-]*$/;
+/** How long the pty program has to take its command down before its own group gets SIGKILL. */
+const KILL_GRACE_MS = 2000;
 
 /** The compiled dialer: next to this file in dist, or in dist when running from sources (tests). */
 function dialScript(): string {
@@ -74,7 +76,15 @@ export class RktStreamRuntime implements StreamRuntime {
       },
       exited: exitStatus(child),
       kill: () => {
-        if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
+        if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+        const pid = child.pid;
+        // a terminal's command runs in a session of its own: the pty program takes it down on SIGTERM
+        if (options.tty) {
+          killProcessGroup(pid, "SIGTERM");
+          setTimeout(() => killProcessGroup(pid, "SIGKILL"), KILL_GRACE_MS).unref();
+        } else {
+          killProcessGroup(pid, "SIGKILL");
+        }
       },
     };
   }

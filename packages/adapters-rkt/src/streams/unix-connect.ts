@@ -17,15 +17,21 @@ export function connectUnix(path: string): Promise<Socket> {
       return;
     }
     const socket = connect(`/proc/self/fd/${dirFd}/${basename(path)}`);
-    const done = () => closeSync(dirFd);
-    socket.once("connect", () => {
-      done();
-      socket.removeListener("error", reject);
-      resolve(socket);
-    });
-    socket.once("error", (err) => {
+    // the directory handle is closed exactly once, whichever comes first
+    let open = true;
+    const done = () => {
+      if (open) closeSync(dirFd);
+      open = false;
+    };
+    const failed = (err: Error) => {
       done();
       reject(err);
+    };
+    socket.once("connect", () => {
+      done();
+      socket.removeListener("error", failed);
+      resolve(socket);
     });
+    socket.once("error", failed);
   });
 }
