@@ -141,3 +141,14 @@ export function useRktDaemon(prefix: string, extraFlags: readonly string[] = [])
 export function podConfig(dir: string, name: string, extra: Record<string, unknown> = {}) {
   return { metadata: { name, uid: `uid-${name}`, namespace: "default", attempt: 0 }, log_directory: join(dir, "logs", name), ...extra };
 }
+
+/** The metrics URL a daemon started with --metrics-address logged in its start-up line. */
+export function metricsUrl(d: Daemon): string {
+  const started = d
+    .output()
+    .split("\n")
+    .find((l) => l.includes('"rktlet started"'));
+  const url = started ? (JSON.parse(started) as { metrics?: string }).metrics : undefined;
+  if (!url) throw new Error(`no metrics URL in the start-up line: ${started}`);
+  return url;
+}

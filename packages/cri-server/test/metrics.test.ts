@@ -5,7 +5,17 @@ import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
 import { rktSimPath } from "@rktlet/testkit";
-import { call, codeOf, type Daemon, referenceClients, rktDaemonFlags, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
+import {
+  call,
+  codeOf,
+  type Daemon,
+  metricsUrl,
+  referenceClients,
+  rktDaemonFlags,
+  startDaemon,
+  stopDaemon,
+  waitForStart,
+} from "./daemon-helpers";
 
 /**
  * `--metrics-address`: the daemon's Prometheus endpoint, read with a strict parser of the text exposition
@@ -207,16 +217,6 @@ describe("the exposition parser is strict", () => {
 
 const RUNTIME = "/runtime.v1.RuntimeService";
 const IMAGE = "/runtime.v1.ImageService";
-
-function metricsUrl(d: Daemon): string {
-  const started = d
-    .output()
-    .split("\n")
-    .find((l) => l.includes('"rktlet started"'));
-  const url = started ? (JSON.parse(started) as { metrics?: string }).metrics : undefined;
-  if (!url) throw new Error(`no metrics URL in the start-up line: ${started}`);
-  return url;
-}
 
 async function scrape(url: string): Promise<Exposition> {
   const res = await fetch(url);
