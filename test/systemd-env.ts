@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
+import execa from "execa";
 
 /**
  * The systemd the integration tests talk to: the host's, or the one `.ci/systemd.sh start` boots beside the
@@ -51,4 +52,15 @@ export function describeWithSystemd(title: string, body: () => void): void {
   }
   console.warn(`skipping "${title}": ${s.why}`);
   describe.skip(title, body);
+}
+
+/** Unit properties as `systemctl show` reports them. */
+export async function showProperties(unit: string, names: readonly string[]): Promise<Record<string, string>> {
+  const { stdout } = await execa("systemctl", ["show", unit, "-p", names.join(",")], { reject: false });
+  return Object.fromEntries(
+    stdout
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
 }

@@ -15,6 +15,8 @@ export interface ContractSubject {
   readonly dir: () => string;
   /** Wraps a shell script into the argv the implementation needs (systemd units must notify readiness). */
   readonly command: (script: string) => string[];
+  /** Reads unit properties as the manager's owner reports them (systemd: `systemctl show`). */
+  readonly properties?: (unit: string, names: readonly string[]) => Promise<Record<string, string>>;
 }
 
 /** How an ended unit may look: stopped, failed, or gone (systemd unloads a transient unit that ended cleanly). */
@@ -105,6 +107,21 @@ export function unitManagerContract(subject: ContractSubject): void {
       await until(async () => ["inactive", undefined].includes((await units.status(ok))?.state));
       await until(async () => (await units.status(bad))?.state === "failed");
       expect(await units.status(bad)).toMatchObject({ state: "failed", exitCode: 3 });
+    });
+
+    test("limits set on a running unit are what its manager reports (managers that own cgroups)", async () => {
+      if (!units.setResources || !subject.properties) {
+        expect(units.cgroupDriver).toBe("cgroupfs");
+        return;
+      }
+      const u = name("limits");
+      await units.start(spec(u, "sleep 30"));
+      await units.setResources(u, { memoryMaxBytes: 64n << 20n, cpuWeight: 50n, cpuQuotaPerSecUsec: 250_000n });
+      expect(await subject.properties(u, ["MemoryMax", "CPUWeight", "CPUQuotaPerSecUSec"])).toEqual({
+        MemoryMax: String(64 << 20),
+        CPUWeight: "50",
+        CPUQuotaPerSecUSec: "250ms",
+      });
     });
 
     test("a command that ignores SIGTERM is killed once the grace period is over", async () => {

@@ -22,7 +22,7 @@ import { POD_UUID, Reserved, refuseReserved } from "./commands/names";
 import { sandboxArgs } from "./commands/sandbox-args";
 import { paths, type RktContext } from "./context";
 import { isCriPod, toPodSandbox } from "./mapping";
-import { updateCgroupResources } from "./resources";
+import { hasCgroupFields, resourceWrites, unitResources, updateCgroupResources } from "./resources";
 
 /** Is `path` inside `root` (or `root` itself), after resolving `.` and `..`? */
 export function isWithin(root: string, path: string): boolean {
@@ -208,17 +208,25 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
   }
 
   /**
-   * Writes the pod-level limits into the pod's live cgroup (the sandbox unit's). `overhead` is kubelet's
-   * accounting of the pod's own cost, already part of `resources`. With systemd owning the unit, a
-   * `systemctl daemon-reload` may restore the unit's own properties; kubelet sends the values again on
-   * its next resize.
+   * Applies pod-level limits to the pod's unit. When systemd owns it, memory and CPU go through the
+   * unit's properties (so a daemon-reload keeps them) and the rest into its cgroup files; otherwise all of
+   * it into the cgroup files. `overhead` is kubelet's accounting of the pod's own cost, already part of
+   * `resources`.
    */
   async updateResources(id: string, _overhead: LinuxResources | undefined, resources: LinuxResources | undefined): Promise<void> {
     if (!resources) return;
     if (!POD_UUID.test(id)) throw notFound("pod sandbox", id);
     const cg = await podCgroups(this.ctx.config.dataDir, id);
-    if (!cg) throw failedPrecondition(`pod sandbox ${id}: its cgroups were not found; is it running?`);
-    await updateCgroupResources(cg, resources);
-    this.ctx.logger.info({ podSandboxId: id, cgroupVersion: cg.version }, "pod sandbox resources updated");
+    const { units } = this.ctx;
+    const unit = (await this.ctx.snapshot.pods()).find((p) => p.uuid === id)?.userAnnotations[Reserved.UnitName];
+    const setResources = unit ? units.setResources?.bind(units) : undefined;
+    const rest = setResources ? { ...resources, memoryLimitInBytes: 0n, cpuShares: 0n, cpuQuota: 0n, cpuPeriod: 0n } : resources;
+    if (!cg && (!setResources || hasCgroupFields(rest)))
+      throw failedPrecondition(`pod sandbox ${id}: its cgroups were not found; is it running?`);
+    // every value is checked (InvalidArgument naming the field) before anything changes
+    if (cg) resourceWrites(resources, cg);
+    await setResources?.(`${unit}.service`, unitResources(resources));
+    if (cg) await updateCgroupResources(cg, rest);
+    this.ctx.logger.info({ podSandboxId: id, cgroupVersion: cg?.version, unit }, "pod sandbox resources updated");
   }
 }

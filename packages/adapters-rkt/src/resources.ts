@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ErrorKind, invalidArgument, type LinuxResources, RktletError } from "@rktlet/core";
+import { ErrorKind, invalidArgument, type LinuxResources, RktletError, type UnitResources } from "@rktlet/core";
 import type { CgroupDirs } from "./cgroups/paths";
 
 /** One file write, and the CRI field it comes from (named in errors). */
@@ -195,4 +195,24 @@ export async function orderedForV1Memory(writes: CgroupWrite[], cg: CgroupDirs):
   const rest = writes.filter((w) => w !== memsw && w !== memory);
   const i = writes.indexOf(memory);
   return [...rest.slice(0, i), ...(swapFirst ? [memsw, memory] : [memory, memsw]), ...rest.slice(i)];
+}
+
+/** The memory and CPU limits as systemd unit properties (what a unit manager that owns the cgroup sets). */
+export function unitResources(r: LinuxResources): UnitResources {
+  return {
+    ...(r.memoryLimitInBytes > 0n ? { memoryMaxBytes: r.memoryLimitInBytes } : {}),
+    ...(r.cpuShares > 0n ? { cpuWeight: sharesToWeight(r.cpuShares) } : {}),
+    ...(r.cpuQuota > 0n && r.cpuPeriod > 0n ? { cpuQuotaPerSecUsec: (r.cpuQuota * 1_000_000n) / r.cpuPeriod } : {}),
+  };
+}
+
+/** Whether anything is left for the cgroup files once memory and CPU went to the unit. */
+export function hasCgroupFields(r: LinuxResources): boolean {
+  return (
+    r.cpusetCpus !== "" ||
+    r.cpusetMems !== "" ||
+    r.memorySwapLimitInBytes !== 0n ||
+    r.oomScoreAdj !== 0n ||
+    Object.keys(r.unified).length > 0
+  );
 }

@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LinuxResources } from "@rktlet/core";
-import { applyResources, loadResources, orderedForV1Memory, resourceWrites, sharesToWeight, storeResources } from "../src/resources";
+import {
+  applyResources,
+  loadResources,
+  orderedForV1Memory,
+  resourceWrites,
+  sharesToWeight,
+  storeResources,
+  unitResources,
+} from "../src/resources";
 
 const none: LinuxResources = {
   cpuPeriod: 0n,
@@ -114,4 +122,13 @@ describe("cgroup v1 memory and memory+swap limits", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("memory and CPU as systemd unit properties: MemoryMax, CPUWeight from shares, CPUQuotaPerSecUSec from quota/period", () => {
+  expect(unitResources({ ...none, memoryLimitInBytes: 256n << 20n, cpuShares: 512n, cpuQuota: 50000n, cpuPeriod: 100000n })).toEqual({
+    memoryMaxBytes: 268435456n,
+    cpuWeight: 20n,
+    cpuQuotaPerSecUsec: 500000n,
+  });
+  expect(unitResources(none)).toEqual({});
 });

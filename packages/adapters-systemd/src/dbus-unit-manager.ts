@@ -1,11 +1,13 @@
 import {
   alreadyExists,
   ErrorKind,
+  invalidArgument,
   type Logger,
   RktletError,
   silentLogger,
   UnitActiveState,
   type UnitManager,
+  type UnitResources,
   type UnitSpec,
   type UnitStatus,
 } from "@rktlet/core";
@@ -172,6 +174,18 @@ export class DbusUnitManager implements UnitManager {
     } finally {
       jobs.stop();
     }
+  }
+
+  async setResources(name: string, resources: UnitResources): Promise<void> {
+    if (!UNIT_NAME.test(name)) throw invalidArgument("unit.name", `"${name}" is not a safe service unit name`);
+    const properties = [
+      ...(resources.memoryMaxBytes !== undefined ? [["MemoryMax", variant("t", resources.memoryMaxBytes)]] : []),
+      ...(resources.cpuWeight !== undefined ? [["CPUWeight", variant("t", resources.cpuWeight)]] : []),
+      ...(resources.cpuQuotaPerSecUsec !== undefined ? [["CPUQuotaPerSecUSec", variant("t", resources.cpuQuotaPerSecUsec)]] : []),
+    ];
+    if (properties.length === 0) return;
+    // runtime=true: the limits last as long as the unit (a transient one) does
+    await this.call({ ...manager("SetUnitProperties"), signature: "sba(sv)", body: [name, true, properties] });
   }
 
   async reset(name: string): Promise<void> {

@@ -1,16 +1,27 @@
 import {
   ErrorKind,
+  invalidArgument,
   type Logger,
   RktletError,
   silentLogger,
   UnitActiveState,
   type UnitManager,
+  type UnitResources,
   type UnitSpec,
   type UnitStatus,
 } from "@rktlet/core";
 import { sleep } from "@rktlet/node-support";
 import execa from "execa";
-import { isRunning, journalTail, literalArgv, prepareStart, startFailure, toUnitStatus, UNIT_NAME } from "./unit-common";
+import {
+  isRunning,
+  journalTail,
+  literalArgv,
+  prepareStart,
+  resourceAssignments,
+  startFailure,
+  toUnitStatus,
+  UNIT_NAME,
+} from "./unit-common";
 
 export interface SystemdUnitManagerOptions {
   readonly logger?: Logger;
@@ -101,6 +112,12 @@ export class SystemdUnitManager implements UnitManager {
     this.logger.warn({ unit: name, graceMs }, "unit did not stop in time, killing it");
     await this.systemctl(["kill", "--signal=SIGKILL", name]);
     while (await this.running(name)) await sleep(this.pollMs);
+  }
+
+  async setResources(name: string, resources: UnitResources): Promise<void> {
+    if (!UNIT_NAME.test(name)) throw invalidArgument("unit.name", `"${name}" is not a safe service unit name`);
+    const assignments = resourceAssignments(resources);
+    if (assignments.length > 0) await this.systemctl(["set-property", "--runtime", name, ...assignments]);
   }
 
   async reset(name: string): Promise<void> {

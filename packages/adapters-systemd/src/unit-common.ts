@@ -5,6 +5,7 @@ import {
   RktletError,
   UnitActiveState,
   type UnitManager,
+  type UnitResources,
   type UnitSpec,
   type UnitStatus,
 } from "@rktlet/core";
@@ -69,4 +70,14 @@ export async function journalTail(name: string, journalDirectory: string | undef
     timeout: 10_000,
   });
   return r.exitCode === 0 ? r.stdout.trim() : "";
+}
+
+/** Resource properties as `systemctl set-property` takes them (name=value). */
+export function resourceAssignments(r: UnitResources): string[] {
+  const out: string[] = [];
+  if (r.memoryMaxBytes !== undefined) out.push(`MemoryMax=${r.memoryMaxBytes}`);
+  if (r.cpuWeight !== undefined) out.push(`CPUWeight=${r.cpuWeight}`);
+  // set-property takes CPUQuota as a percentage of one CPU
+  if (r.cpuQuotaPerSecUsec !== undefined) out.push(`CPUQuota=${Number(r.cpuQuotaPerSecUsec) / 10_000}%`);
+  return out;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DbusUnitManager } from "@rktlet/adapters-systemd";
-import { describeWithSystemd, systemdSetup } from "../../../test/systemd-env";
+import { describeWithSystemd, showProperties, systemdSetup } from "../../../test/systemd-env";
 import { unitManagerContract } from "../../../test/unit-manager-contract";
 
 describeWithSystemd("DbusUnitManager against a real systemd", () => {
@@ -20,6 +20,7 @@ describeWithSystemd("DbusUnitManager against a real systemd", () => {
       return m;
     },
     runs: true,
+    properties: showProperties,
     dir: () => dir,
     // notify units must say they are ready; --pid names the shell, which stays the main process
     command: (script) => ["/bin/sh", "-c", `systemd-notify --ready --pid=$$; ${script}`],

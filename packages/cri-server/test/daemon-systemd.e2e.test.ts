@@ -78,6 +78,19 @@ describeWithSystemd("the daemon on a real systemd: pods as transient units", () 
     expect(shown).toMatchObject({ LoadState: "loaded", ActiveState: "active", Slice: "kubepods-besteffort.slice" });
     expect(shown.Environment?.split(" ")).toEqual(expect.arrayContaining(["RKT_EXPERIMENT_APP=true", "RKT_EXPERIMENT_ATTACH=true"]));
 
+    // pod-level limits go through the unit's properties (systemd owns the pod's cgroup)
+    await call(c.runtime, "UpdatePodSandboxResources", {
+      pod_sandbox_id: podId,
+      resources: { memory_limit_in_bytes: 256 << 20, cpu_shares: 512, cpu_quota: 50_000, cpu_period: 100_000 },
+    });
+    const limits = Object.fromEntries(
+      (await systemctl("show", unit as string, "-p", "MemoryMax,CPUWeight,CPUQuotaPerSecUSec"))
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("=", 2)),
+    );
+    expect(limits).toEqual({ MemoryMax: String(256 << 20), CPUWeight: "20", CPUQuotaPerSecUSec: "500ms" });
+
     const { container_id: cid } = (await call(c.runtime, "CreateContainer", {
       pod_sandbox_id: podId,
       config: {

@@ -32,6 +32,16 @@ export interface UnitStatus {
   readonly result: string;
 }
 
+/** Limits for a running unit, as systemd resource-control properties (undefined: leave as is). */
+export interface UnitResources {
+  /** MemoryMax, bytes. */
+  readonly memoryMaxBytes?: bigint;
+  /** CPUWeight (1-10000). */
+  readonly cpuWeight?: bigint;
+  /** CPUQuotaPerSecUSec: CPU time per second of wall time, in microseconds. */
+  readonly cpuQuotaPerSecUsec?: bigint;
+}
+
 export interface UnitManager {
   /** A name for the manager in logs and Status output, e.g. "systemd" or "process". */
   readonly kind: string;
@@ -45,6 +55,11 @@ export interface UnitManager {
   /** Undefined for unknown units, and possibly for ones that ended cleanly (systemd unloads those). */
   status(name: string): Promise<UnitStatus | undefined>;
   list(): Promise<readonly UnitStatus[]>;
+  /**
+   * Changes a running unit's limits through its manager, so that they survive the manager's own
+   * bookkeeping (a systemd daemon-reload). Only managers that own their units' cgroups have it.
+   */
+  setResources?(name: string, resources: UnitResources): Promise<void>;
   /** Releases connections (e.g. to the system bus). Units keep running. */
   close?(): Promise<void>;
 }
