@@ -88,3 +88,30 @@ function toTerminalSize(json: string): TerminalSize | undefined {
   }
   return { width, height };
 }
+
+/** Only the latest sizes matter to a terminal: a client spamming resizes before anyone listens cannot grow this. */
+const MAX_PENDING_SIZES = 16;
+
+/**
+ * A session's terminal sizes, in order, to every listener; sizes that arrive before the first listener
+ * (the client sends one right after its streams exist) are kept for it.
+ */
+export class ResizeEvents {
+  private readonly listeners: Array<(size: TerminalSize) => void> = [];
+  private pending: TerminalSize[] = [];
+
+  listen(listener: (size: TerminalSize) => void): void {
+    this.listeners.push(listener);
+    const pending = this.pending;
+    this.pending = [];
+    for (const size of pending) listener(size);
+  }
+
+  emit(size: TerminalSize): void {
+    if (this.listeners.length === 0) {
+      if (this.pending.push(size) > MAX_PENDING_SIZES) this.pending.shift();
+      return;
+    }
+    for (const listener of this.listeners) listener(size);
+  }
+}

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { ResizeDecoder } from "../resize";
+import { ResizeDecoder, ResizeEvents } from "../resize";
 import type { CommandResult, RemoteCommandSession, StdioOptions, StreamTimeouts, TerminalSize } from "../session";
 import { encodeStatus } from "../status";
 import type { SpdyConnection } from "./connection";
@@ -24,7 +24,6 @@ export const REMOTE_COMMAND_SPDY_PROTOCOLS = [
 ];
 
 /** Sizes kept for a resize listener that is not registered yet; older ones are stale anyway. */
-const MAX_PENDING_SIZES = 64;
 
 function versionOf(protocol: string): number {
   const m = /^v(\d+)\./.exec(protocol);
@@ -99,8 +98,7 @@ class SpdyRemoteCommandSession implements RemoteCommandSession {
   readonly closed: Promise<void>;
   private readonly error: SpdyStream;
   private readonly version: number;
-  private readonly listeners: Array<(size: TerminalSize) => void> = [];
-  private pendingSizes: TerminalSize[] = [];
+  private readonly sizes = new ResizeEvents();
   private finishing: Promise<void> | undefined;
 
   constructor(
@@ -120,30 +118,18 @@ class SpdyRemoteCommandSession implements RemoteCommandSession {
     if (resize) {
       const decoder = new ResizeDecoder();
       resize.on("data", (chunk: Buffer) => {
-        for (const size of decoder.push(chunk)) this.resized(size);
+        for (const size of decoder.push(chunk)) this.sizes.emit(size);
       });
     }
   }
 
   onResize(listener: (size: TerminalSize) => void): void {
-    this.listeners.push(listener);
-    const pending = this.pendingSizes;
-    this.pendingSizes = [];
-    for (const size of pending) listener(size);
+    this.sizes.listen(listener);
   }
 
   finish(result: CommandResult): Promise<void> {
     this.finishing ??= this.end(result);
     return this.finishing;
-  }
-
-  private resized(size: TerminalSize): void {
-    if (this.listeners.length === 0) {
-      this.pendingSizes.push(size);
-      if (this.pendingSizes.length > MAX_PENDING_SIZES) this.pendingSizes.shift();
-      return;
-    }
-    for (const listener of this.listeners) listener(size);
   }
 
   /** Output first (FIN stdout/stderr), then the status on the error stream and its FIN, then GOAWAY and close. */

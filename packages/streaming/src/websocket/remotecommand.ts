@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { type Duplex, Readable, type Writable } from "node:stream";
 import type { WebSocket } from "ws";
-import { ResizeDecoder } from "../resize";
+import { ResizeDecoder, ResizeEvents } from "../resize";
 import type { CommandResult, RemoteCommandSession, StdioOptions, StreamTimeouts, TerminalSize } from "../session";
 import { encodeStatus, type StatusFlavour } from "../status";
 import { type ChannelFraming, ERROR_CHANNEL, RESIZE_CHANNEL, STDERR_CHANNEL, STDIN_CHANNEL, STDOUT_CHANNEL } from "./channels";
@@ -26,8 +26,6 @@ const TRAITS: Readonly<Record<string, ProtocolTraits>> = {
   "channel.k8s.io": { framing: binary, status: "v1" },
   "": { framing: binary, status: "v1" },
 };
-
-const MAX_PENDING_SIZES = 16;
 
 export const REMOTE_COMMAND_WEBSOCKET_PROTOCOLS: readonly string[] = Object.keys(TRAITS);
 
@@ -57,8 +55,7 @@ class WebSocketRemoteCommandSession implements RemoteCommandSession {
   private readonly conn: ChannelConnection;
   private stdinOpen: boolean;
   private readonly resize: ResizeDecoder | undefined;
-  private readonly resizeListeners: Array<(size: TerminalSize) => void> = [];
-  private pendingSizes: TerminalSize[] = [];
+  private readonly sizes = new ResizeEvents();
   private finishing: Promise<void> | undefined;
 
   constructor(
@@ -88,10 +85,7 @@ class WebSocketRemoteCommandSession implements RemoteCommandSession {
   }
 
   onResize(listener: (size: TerminalSize) => void): void {
-    this.resizeListeners.push(listener);
-    const pending = this.pendingSizes;
-    this.pendingSizes = [];
-    for (const size of pending) listener(size);
+    this.sizes.listen(listener);
   }
 
   finish(result: CommandResult): Promise<void> {
@@ -115,7 +109,7 @@ class WebSocketRemoteCommandSession implements RemoteCommandSession {
     if (channel === STDIN_CHANNEL && this.stdin !== undefined && this.stdinOpen) {
       if (!this.stdin.push(payload)) this.conn.hold(this);
     } else if (channel === RESIZE_CHANNEL && this.resize !== undefined) {
-      for (const size of this.resize.push(payload)) this.emitResize(size);
+      for (const size of this.resize.push(payload)) this.sizes.emit(size);
     }
     // Anything else is for a channel the request did not open (or one that does not exist): dropped.
   }
@@ -133,13 +127,5 @@ class WebSocketRemoteCommandSession implements RemoteCommandSession {
     // Let 'end' fire even if nobody reads any more (e.g. the pipe into a process was torn down): nothing is lost.
     if (stdin.readableFlowing !== true && stdin.readableLength === 0) stdin.resume();
     this.conn.release(this);
-  }
-
-  private emitResize(size: TerminalSize): void {
-    if (this.resizeListeners.length === 0) {
-      // Only the latest sizes matter to a terminal; a client spamming resizes cannot grow this.
-      if (this.pendingSizes.push(size) > MAX_PENDING_SIZES) this.pendingSizes.shift();
-    }
-    for (const listener of this.resizeListeners) listener(size);
   }
 }
