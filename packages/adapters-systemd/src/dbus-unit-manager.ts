@@ -25,7 +25,7 @@ import {
   unwrap,
   variant,
 } from "./dbus-bus";
-import { isRunning, journalTail, literalArgv, prepareStart, startFailure, toUnitStatus, UNIT_NAME } from "./unit-common";
+import { isRunning, journalTail, literalArgv, prepareStart, startedStatus, startFailure, toUnitStatus, UNIT_NAME } from "./unit-common";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const SYSTEMD_PATH = "/org/freedesktop/systemd1";
@@ -137,20 +137,11 @@ export class DbusUnitManager implements UnitManager {
       throw startFailure(spec.name, status, tail || (result === undefined ? "no start job result in time" : `start job ${result}`));
     }
     this.logger.info({ unit: spec.name, slice: spec.slice || "system.slice" }, "unit started");
-    return (
-      (await this.status(spec.name)) ?? {
-        name: spec.name,
-        state: UnitActiveState.Active,
-        mainPid: 0,
-        exitCode: undefined,
-        result: "success",
-      }
-    );
+    return startedStatus(spec.name, await this.status(spec.name));
   }
 
   async stop(name: string, graceMs: number): Promise<void> {
-    const s = await this.status(name);
-    if (!s || s.state === UnitActiveState.Inactive || s.state === UnitActiveState.Failed) return;
+    if (!isRunning(await this.status(name))) return;
     const session = await this.connect();
     await this.subscribe(session);
     // the stop job ends when the unit has stopped: wake up on it rather than only on the poll interval

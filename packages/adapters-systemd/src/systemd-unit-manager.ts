@@ -18,6 +18,7 @@ import {
   literalArgv,
   prepareStart,
   resourceAssignments,
+  startedStatus,
   startFailure,
   toUnitStatus,
   UNIT_NAME,
@@ -89,20 +90,11 @@ export class SystemdUnitManager implements UnitManager {
       throw startFailure(spec.name, status, tail || r.stderr.trim() || `systemd-run exit status ${r.exitCode}`);
     }
     this.logger.info({ unit: spec.name, slice: spec.slice || "system.slice" }, "unit started");
-    return (
-      (await this.status(spec.name)) ?? {
-        name: spec.name,
-        state: UnitActiveState.Active,
-        mainPid: 0,
-        exitCode: undefined,
-        result: "success",
-      }
-    );
+    return startedStatus(spec.name, await this.status(spec.name));
   }
 
   async stop(name: string, graceMs: number): Promise<void> {
-    const s = await this.status(name);
-    if (!s || s.state === UnitActiveState.Inactive || s.state === UnitActiveState.Failed) return;
+    if (!isRunning(await this.status(name))) return;
     await this.systemctl(["stop", "--no-block", name]);
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {

@@ -81,3 +81,8 @@ export function resourceAssignments(r: UnitResources): string[] {
   if (r.cpuQuotaPerSecUsec !== undefined) out.push(`CPUQuota=${Number(r.cpuQuotaPerSecUsec) / 10_000}%`);
   return out;
 }
+
+/** What a start answers: the unit as systemd now reports it, or active if it unloaded in between. */
+export function startedStatus(name: string, status: UnitStatus | undefined): UnitStatus {
+  return status ?? { name, state: UnitActiveState.Active, mainPid: 0, exitCode: undefined, result: "success" };
+}
