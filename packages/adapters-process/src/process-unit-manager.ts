@@ -12,7 +12,14 @@ import {
   type UnitSpec,
   type UnitStatus,
 } from "@rktlet/core";
-import { isSameProcessAlive, killProcessGroup, processStartTime, sleep, writeJsonAtomic } from "@rktlet/node-support";
+import {
+  isSameProcessAlive,
+  killProcessGroup,
+  processStartTime,
+  removeAbandonedTempFiles,
+  sleep,
+  writeJsonAtomic,
+} from "@rktlet/node-support";
 import { SHIM_SCRIPT } from "./shim";
 
 /** What is written, atomically, for each unit: enough to find its process again after a restart. */
@@ -126,6 +133,7 @@ export class ProcessUnitManager implements UnitManager {
   }
 
   async list(): Promise<readonly UnitStatus[]> {
+    await removeAbandonedTempFiles(this.dir);
     let names: string[];
     try {
       names = (await readdir(this.dir)).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));

@@ -1,6 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Clock, type Logger, type RuntimeBackend, silentLogger, systemClock, type UnitManager } from "@rktlet/core";
+import { removeAbandonedTempFiles } from "@rktlet/node-support";
 import { criLogPath, RktAppRuntime } from "./app-runtime";
 import { RktRunner } from "./cli/runner";
 import { containerId, Reserved } from "./commands/names";
@@ -9,6 +10,7 @@ import { paths, type RktContext } from "./context";
 import { RktImageStore } from "./image-store";
 import { LogPump } from "./logs/log-pump";
 import { isCriPod } from "./mapping";
+import { OrphanSweeper } from "./orphans";
 import type { RktPod } from "./parse/pod";
 import { parseAppStatus } from "./parse/pod";
 import { RktPodSandboxRuntime } from "./pod-sandbox-runtime";
@@ -18,6 +20,8 @@ import { RktSnapshot } from "./snapshot";
 import { ContainerRecords } from "./state/records";
 import { RktStatsProvider } from "./stats-provider";
 import { RktStreamRuntime } from "./streams/stream-runtime";
+
+const SWEEP_EVERY_MS = 30_000;
 
 export interface RktBackendOptions {
   readonly config: Partial<RktConfig> & Pick<RktConfig, "rktPath" | "dataDir" | "stateDir">;
@@ -55,7 +59,15 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
     units: options.units,
     clock: options.clock ?? systemClock,
     logger,
+    startingUnits: new Set(),
   };
+  const orphans = new OrphanSweeper(ctx, ctx.startingUnits);
+  let lastSweep = 0;
+  /** Leftover units and files are looked for at start-up, then every half minute, or each tick while one is pending. */
+  async function sweepOrphans(pods: readonly RktPod[]): Promise<void> {
+    lastSweep = Date.now();
+    await orphans.sweep(pods).catch((err: Error) => logger.warn({ err: err.message }, "could not look for leftover pod units"));
+  }
   const images = new RktImageStore(ctx);
   const info = new RktRuntimeInfo(ctx, images, options.unitManagerReason ?? "");
   const apps = new RktAppRuntime(ctx);
@@ -134,10 +146,17 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
     }
   }
 
+  async function watchTick(): Promise<void> {
+    if (ctx.snapshot.ageMs >= config.watchMs) await ctx.snapshot.refresh();
+    if (orphans.pending || Date.now() - lastSweep >= SWEEP_EVERY_MS) await sweepOrphans(await ctx.snapshot.pods());
+  }
+
   let recovered = false;
   async function tryRecover(): Promise<void> {
     try {
-      await recover(await ctx.snapshot.refresh());
+      const pods = await ctx.snapshot.refresh();
+      await recover(pods);
+      await sweepOrphans(pods);
       recovered = true;
     } catch (err) {
       logger.error({ err: (err as Error).message }, "could not read rkt's pods; retrying");
@@ -185,12 +204,13 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
       await info.check();
       await ctx.records.load();
       await tryRecover();
+      await removeAbandonedTempFiles(p.logProgress);
       ctx.logs.start();
       let busy = false;
       watch = setInterval(() => {
         if (busy) return;
         busy = true;
-        const work = recovered ? (ctx.snapshot.ageMs >= config.watchMs ? ctx.snapshot.refresh() : Promise.resolve()) : tryRecover();
+        const work = recovered ? watchTick() : tryRecover();
         work.catch(() => undefined).finally(() => (busy = false));
       }, config.watchMs);
       watch.unref();

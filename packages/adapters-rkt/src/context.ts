@@ -16,11 +16,15 @@ export interface RktContext {
   readonly units: UnitManager;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Pod units RunPodSandbox is starting right now (their pods may not exist yet). */
+  readonly startingUnits: Set<string>;
 }
 
 /** rktlet's own directories under --state-dir. */
 export const paths = (stateDir: string) => ({
+  uuidDir: join(stateDir, "pods"),
   uuidFile: (unitName: string) => join(stateDir, "pods", `${unitName}.uuid`),
+  rawLogRoot: join(stateDir, "logs", "raw"),
   rawLogDir: (unitName: string) => join(stateDir, "logs", "raw", unitName),
   logProgress: join(stateDir, "logs", "progress"),
   records: join(stateDir, "containers"),

@@ -52,12 +52,22 @@ export class RktPodSandboxRuntime implements PodSandboxRuntime {
 
   async run(spec: PodSandboxSpec): Promise<string> {
     refuseReserved("config.annotations", spec.annotations);
-    const { config, runner, units, logger } = this.ctx;
+    const { config, units } = this.ctx;
     if (spec.logDirectory && !isWithin(config.podLogRoot, spec.logDirectory)) {
       throw invalidArgument("config.log_directory", `must be under the pod logs root ${config.podLogRoot}`);
     }
     const slice = units.cgroupDriver === "systemd" ? sliceOf(spec.cgroupParent) : "";
     const unitName = `rktlet-${randomUUID()}`;
+    this.ctx.startingUnits.add(unitName);
+    try {
+      return await this.start(spec, unitName, slice);
+    } finally {
+      this.ctx.startingUnits.delete(unitName);
+    }
+  }
+
+  private async start(spec: PodSandboxSpec, unitName: string, slice: string): Promise<string> {
+    const { config, runner, units, logger } = this.ctx;
     const p = paths(config.stateDir);
     const uuidFile = p.uuidFile(unitName);
     const rawLogDir = p.rawLogDir(unitName);

@@ -1,7 +1,7 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KeyedLock } from "@rktlet/core";
-import { writeJsonAtomic } from "@rktlet/node-support";
+import { removeAbandonedTempFiles, writeJsonAtomic } from "@rktlet/node-support";
 import type { StoredResources } from "../resources";
 
 /**
@@ -39,6 +39,7 @@ export class ContainerRecords {
 
   async load(): Promise<void> {
     if (this.loaded) return;
+    await removeAbandonedTempFiles(this.dir);
     let files: string[] = [];
     try {
       files = (await readdir(this.dir)).filter((f) => f.endsWith(".json"));

@@ -1,0 +1,81 @@
+import { readdir, rm } from "node:fs/promises";
+import { UnitActiveState } from "@rktlet/core";
+import { Reserved } from "./commands/names";
+import { paths, type RktContext } from "./context";
+import type { RktPod } from "./parse/pod";
+
+/** The units rktlet makes for pod sandboxes; nothing else is ever touched. */
+const POD_UNIT = /^(rktlet-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.service$/;
+
+const running = new Set<string>([UnitActiveState.Active, UnitActiveState.Activating, UnitActiveState.Deactivating]);
+
+/**
+ * Finds what a daemon killed mid-call leaves behind: a pod unit whose pod rkt no longer has (killed
+ * between `rkt rm` and the unit's reset), or never had (its rkt failed while no daemon watched), and uuid
+ * files or raw log directories of units that are gone. Ended units are forgotten at once; a running one
+ * only once it has had the ready timeout to create its pod, since a creation cut short by the kill may
+ * still finish (and then its pod is listed, for kubelet to reap).
+ */
+export class OrphanSweeper {
+  /** Running units without a pod, and when they were first seen so. */
+  private readonly podless = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: RktContext,
+    /** Units that RunPodSandbox is starting right now: theirs is not yet a pod. */
+    private readonly starting: ReadonlySet<string>,
+  ) {}
+
+  /** Whether a running unit was seen without a pod: such a unit is looked at again on the next sweep. */
+  get pending(): boolean {
+    return this.podless.size > 0;
+  }
+
+  async sweep(pods: readonly RktPod[]): Promise<void> {
+    const { units, logger, config } = this.ctx;
+    const owned = new Set(pods.map((p) => p.userAnnotations[Reserved.UnitName]).filter((u): u is string => !!u));
+    const known = new Set<string>([...owned, ...this.starting]);
+    const now = Number(this.ctx.clock.now() / 1_000_000n);
+    const seen = new Set<string>();
+    for (const unit of await units.list()) {
+      const base = POD_UNIT.exec(unit.name)?.[1];
+      if (!base) continue;
+      known.add(base);
+      if (owned.has(base) || this.starting.has(base)) continue;
+      seen.add(base);
+      if (running.has(unit.state)) {
+        const since = this.podless.get(base) ?? now;
+        this.podless.set(base, since);
+        if (now - since < config.readyTimeoutMs) continue;
+        logger.warn({ unit: unit.name, pid: unit.mainPid }, "stopping a pod unit that has had no pod for the whole ready timeout");
+        await units.stop(unit.name, 10_000);
+      } else {
+        logger.info({ unit: unit.name, state: unit.state, result: unit.result }, "forgetting an ended pod unit whose pod is gone");
+      }
+      await units.reset(unit.name);
+      await this.removeFiles(base);
+      this.podless.delete(base);
+      known.delete(base);
+    }
+    for (const base of this.podless.keys()) if (!seen.has(base)) this.podless.delete(base);
+    // files of units that no longer exist, left by a kill between the unit's reset and their removal
+    const p = paths(config.stateDir);
+    for (const base of await names(p.uuidDir, ".uuid")) if (!known.has(base)) await this.removeFiles(base);
+    for (const base of await names(p.rawLogRoot, "")) if (!known.has(base)) await this.removeFiles(base);
+  }
+
+  private async removeFiles(base: string): Promise<void> {
+    const p = paths(this.ctx.config.stateDir);
+    await rm(p.uuidFile(base), { force: true });
+    await rm(p.rawLogDir(base), { recursive: true, force: true });
+  }
+}
+
+/** The pod unit names among a directory's entries (each `<name><suffix>`); none if the directory is missing. */
+async function names(dir: string, suffix: string): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  return entries
+    .filter((e) => e.endsWith(suffix))
+    .map((e) => e.slice(0, e.length - suffix.length))
+    .filter((n) => POD_UNIT.test(`${n}.service`));
+}
