@@ -54,6 +54,7 @@ export function toPodSandbox(pod: RktPod): PodSandbox {
     namespaceOptions,
     runtimeHandler: a[Reserved.RuntimeHandler] ?? "",
     logDirectory: a[Reserved.LogDirectory] ?? "",
+    privileged: a[Reserved.Privileged] === "true",
   };
 }
 

@@ -28,6 +28,20 @@ describe("ContainerService", () => {
     expect(c.createdAt < c.startedAt && c.startedAt < c.finishedAt).toBe(true);
   });
 
+  test("a privileged container needs a privileged pod", async () => {
+    const { runtime, podId, backend } = await withPod();
+    const privileged = (name: string) => {
+      const spec = containerSpec(name);
+      return { ...spec, security: { ...spec.security, privileged: true } };
+    };
+    const err = await rejection(runtime.containers.create(podId, privileged("root")));
+    expect([err.kind, err.field]).toEqual(["InvalidArgument", "config.linux.security_context.privileged"]);
+    expect(await backend.apps.list()).toEqual([]);
+    const privPod = await runtime.sandboxes.run({ ...sandboxSpec("admin"), privileged: true });
+    await runtime.containers.create(privPod, privileged("root"));
+    expect((await backend.apps.list()).map((c) => c.metadata.name)).toEqual(["root"]);
+  });
+
   test("starting twice is refused as a failed precondition", async () => {
     const { runtime, podId } = await withPod();
     const id = await runtime.containers.create(podId, containerSpec("app"));

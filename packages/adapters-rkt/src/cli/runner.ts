@@ -117,7 +117,10 @@ export class RktRunner {
           : {}),
       };
       if (result.exitCode !== 0)
-        this.logger.debug({ argv, exitCode: result.exitCode, stderr: result.stderr.slice(-2000), timedOut }, "rkt failed");
+        this.logger.debug(
+          { argv: loggableArgv(argv), exitCode: result.exitCode, stderr: result.stderr.slice(-2000), timedOut },
+          "rkt failed",
+        );
       this.observe(sub, result.ms, result.exitCode, timedOut);
       return result;
     } finally {

@@ -20,6 +20,8 @@ export const Reserved = {
   LogDirectory: "k8s.io/reserved/log-directory",
   NamespaceOptions: "k8s.io/reserved/namespace-options",
   RuntimeHandler: "k8s.io/reserved/runtime-handler",
+  /** Set on privileged pods: rkt's list does not show `--insecure-options=all-run`. */
+  Privileged: "k8s.io/reserved/privileged",
   ContainerName: "k8s.io/reserved/container-name",
   ContainerAttempt: "k8s.io/reserved/container-attempt",
   /** The image as the CRI request spelled it. */

@@ -68,6 +68,8 @@ export interface PodSandbox {
   readonly namespaceOptions: NamespaceOptions;
   readonly runtimeHandler: string;
   readonly logDirectory: string;
+  /** Whether the pod was created privileged: only then may its containers be. */
+  readonly privileged: boolean;
 }
 
 export interface PodSandboxFilter {

@@ -59,6 +59,12 @@ export class ContainerService {
     const sandbox = findById(await this.sandboxes.list(), podSandboxId);
     if (!sandbox) throw notFound("pod sandbox", podSandboxId);
     if (sandbox.state !== PodSandboxState.Ready) throw failedPrecondition(`pod sandbox ${sandbox.id} is not ready`);
+    // the CRI: a privileged container needs a privileged pod (kubelet never asks otherwise)
+    if (spec.security.privileged && !sandbox.privileged)
+      throw invalidArgument(
+        "config.linux.security_context.privileged",
+        `pod sandbox ${sandbox.id} is not privileged, so none of its containers may be`,
+      );
     const image = await this.images.find(spec.image.image);
     if (!image) throw notFound("image", spec.image.image);
     const key = `${sandbox.id}/${spec.metadata.name}/${spec.metadata.attempt}`;

@@ -43,6 +43,7 @@ export class FakePodSandboxRuntime implements PodSandboxRuntime {
       namespaceOptions: spec.namespaceOptions,
       runtimeHandler: spec.runtimeHandler,
       logDirectory: spec.logDirectory,
+      privileged: spec.privileged,
       resources: undefined,
     });
     return id;
