@@ -67,6 +67,7 @@ const sandbox = (state: PodSandbox["state"] = PodSandboxState.Ready): PodSandbox
   namespaceOptions: { network: "POD", pid: "CONTAINER", ipc: "POD", targetId: "" },
   runtimeHandler: "",
   logDirectory: "",
+  privileged: false,
 });
 
 beforeEach(() => {
