@@ -1,8 +1,10 @@
-import { join } from "node:path";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { ProcessUnitManager } from "@rktlet/adapters-process";
 import { createRktBackend, type RktCommandObserver } from "@rktlet/adapters-rkt";
 import { DbusUnitManager, SystemdUnitManager, systemdBooted } from "@rktlet/adapters-systemd";
-import type { Logger as CoreLogger, RuntimeBackend, UnitManager } from "@rktlet/core";
+import { type Logger as CoreLogger, ErrorKind, RktletError, type RuntimeBackend, type UnitManager } from "@rktlet/core";
+import { settingNames } from "../config/settings";
 import type { Logger } from "../logging";
 import type { DaemonOptions } from "./options";
 
@@ -33,6 +35,32 @@ export function createUnitManager(options: DaemonOptions, logger: CoreLogger): {
 }
 
 /**
+ * Refuses to start without a runnable rkt: otherwise the daemon would come up and only log retries of `rkt list`.
+ * A bare name is looked up in PATH, as the rkt runner would.
+ */
+export function checkRktBinary(rktPath: string, path = process.env.PATH ?? ""): void {
+  const candidates = rktPath.includes("/")
+    ? [rktPath]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, rktPath));
+  const found = candidates.find((c) => statSync(c, { throwIfNoEntry: false }) !== undefined);
+  const setIt = `set ${settingNames("rktPath")} to the rkt binary`;
+  const fix = `install rkt ${rktPath.includes("/") ? "there" : "in PATH"} or ${setIt}`;
+  if (found === undefined) {
+    const where = rktPath.includes("/") ? "no such file" : "not found in PATH";
+    throw new RktletError(ErrorKind.FailedPrecondition, `--rkt-path ${rktPath}: ${where}; ${fix}`);
+  }
+  if (statSync(found).isDirectory()) throw new RktletError(ErrorKind.FailedPrecondition, `--rkt-path ${found}: is a directory; ${fix}`);
+  try {
+    accessSync(found, constants.X_OK);
+  } catch {
+    throw new RktletError(ErrorKind.FailedPrecondition, `--rkt-path ${found}: not executable; chmod +x it, or ${setIt}`);
+  }
+}
+
+/**
  * Creates the backend the flags ask for. The fake backend lives in @rktlet/testkit, which itself
  * depends on this package, so it is loaded at run time rather than imported.
  */
@@ -50,6 +78,7 @@ export async function createBackend(options: DaemonOptions, logger: Logger, hook
       return testkit.createFakeBackend({ images: FAKE_PRELOADED });
     }
     case "rkt": {
+      checkRktBinary(options.rktPath);
       const chosen = createUnitManager(options, logger);
       logger.info(
         { rktPath: options.rktPath, dataDir: options.rktDataDir, insecureOptions: options.rktInsecureOptions.join(",") },

@@ -1,32 +1,31 @@
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import { ConfigError } from "../config/file";
+import { chooseConfigFile, HELP_HINT, type Resolved, resolveOptions, type Sources } from "../config/resolve";
+import { type DaemonOptions, DEFAULTS } from "../config/schema";
+import { CONFIG_ENV, DEFAULT_CONFIG_PATH, SETTINGS, type SettingKey } from "../config/settings";
 
-export const DEFAULTS = {
-  listen: "/var/run/rktlet.sock",
-  backend: "rkt",
-  rktPath: "/usr/bin/rkt",
-  rktDataDir: "/var/lib/rktlet/data",
-  stateDir: "/var/lib/rktlet/state",
-  rktInsecureOptions: "image,ondisk",
-  rktSharedMount: "true",
-  unitManager: "auto",
-  systemdTransport: "dbus",
-  podLogRoot: "/var/log/pods",
-  rktStage1Allowed: "",
-  rktStage1Name: "",
-  net: "default",
-  streamServerAddress: "127.0.0.1:10241",
-  streamTlsCert: "",
-  streamTlsKey: "",
-  streamIdleTimeoutSeconds: 4 * 60 * 60,
-  metricsAddress: "",
-  logLevel: "info",
-  shutdownGraceSeconds: 10,
-} as const;
+export { ConfigError } from "../config/file";
+export type { Sources } from "../config/resolve";
+export { type DaemonOptions, DEFAULTS, optionsSchema } from "../config/schema";
 
 export const HELP = `rktlet: a Kubernetes CRI runtime for the rkt engine
 
-Usage: rktlet [flags]
+Usage:
+  rktlet [flags]                run the daemon
+  rktlet doctor [flags]         check this host for what the daemon needs with these settings, and say
+                                what to fix
+  rktlet config default         print a configuration file with every setting at its default, commented
+  rktlet config check [FILE]    validate a configuration file (default: the one --config names)
+  rktlet version                print the version (also --version)
+
+Every setting below comes from, first match wins: its flag; its environment variable, RKTLET_ and the
+flag's name in capitals with _ for - (RKTLET_RKT_DATA_DIR for --rkt-data-dir); the configuration file
+(TOML, sections [server] [rkt] [streaming] [metrics] [log], snake_case keys; see rktlet config default);
+the built-in default.
+
+Configuration:
+  --config FILE                 the configuration file, also ${CONFIG_ENV}; "" reads none (default
+                                ${DEFAULT_CONFIG_PATH}, skipped when missing unless named explicitly)
 
 Server:
   --listen PATH                 unix socket to serve the CRI on (default ${DEFAULTS.listen})
@@ -64,143 +63,73 @@ rkt:
 Logging and info:
   --log-level LEVEL             trace|debug|info|warn|error|fatal|silent (default ${DEFAULTS.logLevel})
   --version                     print the version and exit
-  --help                        print this help and exit
+  --help, -h                    print this help and exit
 `;
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be HOST:PORT")
-  .refine((v) => Number(v.slice(v.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
+export type Command =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "run"; options: DaemonOptions; configFile?: string | undefined }
+  | { kind: "doctor"; options: DaemonOptions; configFile?: string | undefined }
+  | { kind: "config-default" }
+  | { kind: "config-check"; file: string };
 
-/** HOST:PORT, or empty for "off", with hostPort's messages. */
-const optionalHostPort = z.string().superRefine((v, ctx) => {
-  if (v === "") return;
-  for (const issue of hostPort.safeParse(v).error?.issues ?? []) ctx.addIssue({ code: "custom", message: issue.message });
-});
+const COMMANDS = "config default, config check [FILE], doctor and version (or none, to run the daemon)";
 
-/** The daemon's settings after parsing and validation; the one schema every flag goes through. */
-export const optionsSchema = z.object({
-  listen: z.string().startsWith("/", "must be an absolute path"),
-  backend: z.enum(["rkt", "fake"]),
-  rktPath: z.string().min(1),
-  rktDataDir: z.string().startsWith("/", "must be an absolute path"),
-  rktStage1Name: z.string(),
-  stateDir: z.string().startsWith("/", "must be an absolute path"),
-  rktInsecureOptions: z
-    .string()
-    .regex(/^(|[a-z-]+(,[a-z-]+)*)$/, "must be a comma-separated list such as image,ondisk,http")
-    .transform((s) => s.split(",").filter(Boolean)),
-  rktSharedMount: z.enum(["true", "false"]).transform((s) => s === "true"),
-  unitManager: z.enum(["auto", "systemd", "process"]),
-  systemdTransport: z.enum(["dbus", "cli"]),
-  podLogRoot: z.string().startsWith("/", "must be an absolute path"),
-  rktStage1Allowed: z
-    .string()
-    .regex(/^[A-Za-z0-9._/:+-]*(,[A-Za-z0-9._/:+-]+)*$/, "must be a comma-separated list of image names")
-    .transform((s) => s.split(",").filter(Boolean)),
-  net: z.string().min(1),
-  streamServerAddress: hostPort,
-  streamTlsCert: z.string().refine((v) => v === "" || v.startsWith("/"), "must be an absolute path"),
-  streamTlsKey: z.string().refine((v) => v === "" || v.startsWith("/"), "must be an absolute path"),
-  streamIdleTimeoutSeconds: z.coerce
-    .number()
-    .min(1)
-    .max(7 * 24 * 3600),
-  metricsAddress: optionalHostPort,
-  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
-  shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
-});
-export type DaemonOptions = z.output<typeof optionsSchema>;
+const flagOptions = Object.fromEntries(SETTINGS.map((x) => [x.flag.slice(2), { type: "string" as const }]));
 
-/** The TLS flags come as a pair. */
-const pairedTls = (o: DaemonOptions) => (o.streamTlsCert === "") === (o.streamTlsKey === "");
-
-export type Command = { kind: "help" } | { kind: "version" } | { kind: "run"; options: DaemonOptions };
-
-const FLAG_OF: Record<keyof DaemonOptions, string> = {
-  listen: "--listen",
-  backend: "--backend",
-  rktPath: "--rkt-path",
-  rktDataDir: "--rkt-data-dir",
-  rktStage1Name: "--rkt-stage1-name",
-  stateDir: "--state-dir",
-  rktInsecureOptions: "--rkt-insecure-options",
-  rktSharedMount: "--rkt-shared-mount",
-  unitManager: "--unit-manager",
-  systemdTransport: "--systemd-transport",
-  podLogRoot: "--pod-log-root",
-  rktStage1Allowed: "--rkt-stage1-allowed",
-  net: "--net",
-  streamServerAddress: "--stream-server-address",
-  streamTlsCert: "--stream-tls-cert",
-  streamTlsKey: "--stream-tls-key",
-  streamIdleTimeoutSeconds: "--stream-idle-timeout",
-  metricsAddress: "--metrics-address",
-  logLevel: "--log-level",
-  shutdownGraceSeconds: "--shutdown-grace",
-};
-
-/** Parses argv (without node and script). Throws an Error whose message is one line naming the flag. */
-export function parseCommandLine(argv: readonly string[]): Command {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      listen: { type: "string" },
-      backend: { type: "string" },
-      "rkt-path": { type: "string" },
-      "rkt-data-dir": { type: "string" },
-      "rkt-stage1-name": { type: "string" },
-      "state-dir": { type: "string" },
-      "rkt-insecure-options": { type: "string" },
-      "rkt-shared-mount": { type: "string" },
-      "unit-manager": { type: "string" },
-      "systemd-transport": { type: "string" },
-      "pod-log-root": { type: "string" },
-      "rkt-stage1-allowed": { type: "string" },
-      net: { type: "string" },
-      "stream-server-address": { type: "string" },
-      "stream-tls-cert": { type: "string" },
-      "stream-tls-key": { type: "string" },
-      "stream-idle-timeout": { type: "string" },
-      "metrics-address": { type: "string" },
-      "log-level": { type: "string" },
-      "shutdown-grace": { type: "string" },
-      version: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return { kind: "help" };
-  if (values.version) return { kind: "version" };
-  const raw = {
-    listen: values.listen ?? DEFAULTS.listen,
-    backend: values.backend ?? DEFAULTS.backend,
-    rktPath: values["rkt-path"] ?? DEFAULTS.rktPath,
-    rktDataDir: values["rkt-data-dir"] ?? DEFAULTS.rktDataDir,
-    rktStage1Name: values["rkt-stage1-name"] ?? DEFAULTS.rktStage1Name,
-    stateDir: values["state-dir"] ?? DEFAULTS.stateDir,
-    rktInsecureOptions: values["rkt-insecure-options"] ?? DEFAULTS.rktInsecureOptions,
-    rktSharedMount: values["rkt-shared-mount"] ?? DEFAULTS.rktSharedMount,
-    unitManager: values["unit-manager"] ?? DEFAULTS.unitManager,
-    systemdTransport: values["systemd-transport"] ?? DEFAULTS.systemdTransport,
-    podLogRoot: values["pod-log-root"] ?? DEFAULTS.podLogRoot,
-    rktStage1Allowed: values["rkt-stage1-allowed"] ?? DEFAULTS.rktStage1Allowed,
-    net: values.net ?? DEFAULTS.net,
-    streamServerAddress: values["stream-server-address"] ?? DEFAULTS.streamServerAddress,
-    streamTlsCert: values["stream-tls-cert"] ?? DEFAULTS.streamTlsCert,
-    streamTlsKey: values["stream-tls-key"] ?? DEFAULTS.streamTlsKey,
-    streamIdleTimeoutSeconds: values["stream-idle-timeout"] ?? DEFAULTS.streamIdleTimeoutSeconds,
-    metricsAddress: values["metrics-address"] ?? DEFAULTS.metricsAddress,
-    logLevel: values["log-level"] ?? DEFAULTS.logLevel,
-    shutdownGraceSeconds: values["shutdown-grace"] ?? DEFAULTS.shutdownGraceSeconds,
-  };
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.path[0] as keyof DaemonOptions | undefined;
-    throw new Error(`${key ? FLAG_OF[key] : "flags"}: ${issue?.message ?? "invalid"}`);
+/** parseArgs' messages go on to explain `--`; the first sentence is the one that helps. */
+function parseFlags(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: { ...flagOptions, config: { type: "string" }, version: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new ConfigError(message.split(/\.\s/)[0] ?? message, HELP_HINT);
   }
-  if (!pairedTls(parsed.data)) throw new Error("--stream-tls-cert: needs --stream-tls-key too (and the other way round)");
-  return { kind: "run", options: parsed.data };
+}
+
+/**
+ * Parses argv (without node and script) and, for the daemon and doctor, resolves the settings from flags,
+ * environment (`sources.env`, none by default), config file and defaults. Throws a ConfigError whose message is
+ * one line naming the flag, variable or file key.
+ */
+export function parseCommandLine(argv: readonly string[], sources: Sources = {}): Command {
+  const { values, positionals } = parseFlags(argv);
+  if (values.help || positionals[0] === "help") return { kind: "help" };
+  if (values.version || positionals[0] === "version") {
+    if (positionals.length > 1) throw new ConfigError(`version: unexpected ${JSON.stringify(positionals[1])}`, HELP_HINT);
+    return { kind: "version" };
+  }
+  const given = values as Record<string, string | boolean | undefined>;
+  const flags: Partial<Record<SettingKey, string>> = {};
+  for (const x of SETTINGS) {
+    const v = given[x.flag.slice(2)];
+    if (typeof v === "string") flags[x.key] = v;
+  }
+  const config = typeof values.config === "string" ? values.config : undefined;
+  const [first, second, ...more] = positionals;
+  if (first === "config") {
+    // The file commands read one file and nothing else, so daemon flags here would be silently meaningless.
+    const stray = SETTINGS.find((x) => flags[x.key] !== undefined);
+    if (stray) throw new ConfigError(`${stray.flag}: not used by "rktlet config"`, HELP_HINT);
+    if (second === "default" && more.length === 0) {
+      if (config !== undefined) throw new ConfigError(`--config: not used by "rktlet config default"`, HELP_HINT);
+      return { kind: "config-default" };
+    }
+    if (second === "check" && more.length <= 1) {
+      return { kind: "config-check", file: more[0] ?? chooseConfigFile(config, sources.env ?? {}).path ?? DEFAULT_CONFIG_PATH };
+    }
+    const what = second === undefined ? "config: needs a subcommand" : `config ${positionals.slice(1).join(" ")}: not a config command`;
+    throw new ConfigError(`${what}; use "config default" or "config check [FILE]"`, HELP_HINT);
+  }
+  if (first !== undefined && first !== "doctor")
+    throw new ConfigError(`unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS}`, HELP_HINT);
+  if (second !== undefined) throw new ConfigError(`${first}: unexpected ${JSON.stringify(second)}`, HELP_HINT);
+  const resolved: Resolved = resolveOptions(flags, config, sources);
+  return { kind: first === "doctor" ? "doctor" : "run", options: resolved.options, configFile: resolved.configFile };
 }
