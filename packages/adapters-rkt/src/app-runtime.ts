@@ -43,6 +43,9 @@ export function criLogPath(logDirectory: string, logPath: string): string {
 }
 
 /** Containers as apps of the rkt pod: `rkt app add/start/stop/rm/exec`. Reads come from the shared snapshot. */
+/** rkt pod states after the pod's processes are gone. */
+const ENDED_POD_STATES = new Set(["exited", "exited garbage", "exited deleting", "garbage", "deleting", "aborted prepare"]);
+
 export class RktAppRuntime implements AppRuntime {
   constructor(private readonly ctx: RktContext) {}
 
@@ -105,6 +108,13 @@ export class RktAppRuntime implements AppRuntime {
 
   async remove(id: string): Promise<void> {
     const { podUuid, app } = this.split(id);
+    const pod = (await this.ctx.snapshot.pods()).find((p) => p.uuid === podUuid);
+    if (pod && ENDED_POD_STATES.has(pod.state)) {
+      // rkt cannot remove an app from a stopped pod (`rkt app rm` would fail): it goes with the pod
+      await this.ctx.logs.untrack(id, true);
+      await this.ctx.records.update(id, { removed: true });
+      return;
+    }
     const r = await this.ctx.runner.run("app", ["rm", podUuid, `--app=${app}`]);
     this.ctx.snapshot.invalidate();
     await this.ctx.logs.untrack(id, true);

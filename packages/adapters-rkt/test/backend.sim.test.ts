@@ -13,6 +13,15 @@ afterAll(async () => {
   await env.close();
 }, 60_000);
 
+async function rejectionOf(p: Promise<unknown>): Promise<{ kind: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { kind: string };
+  }
+  throw new Error("expected a rejection");
+}
+
 const readLog = (path: string) => {
   try {
     return readFileSync(path, "utf8");
@@ -145,5 +154,24 @@ describe("rkt backend over the simulator", () => {
       .map((l) => Number(/tick-(\d+)$/.exec(l)?.[1]));
     expect(ticks).toEqual(ticks.map((_, i) => i + 1));
     await runtime.sandboxes.remove(podId);
+  }, 60_000);
+
+  test("removing a pod removes its containers with it: no `rkt app rm` on the stopped pod, one `rkt list` per container at most", async () => {
+    const rt = env.runtime;
+    const podId = await rt.sandboxes.run(pod("bulk", env.logDir));
+    const ids: string[] = [];
+    for (const n of ["a", "b", "c", "d"]) {
+      const id = await rt.containers.create(podId, container(n, "sleep 3600"));
+      await rt.containers.start(id);
+      ids.push(id);
+    }
+    await rt.sandboxes.stop(podId);
+    const before = env.backend.runner.spawns.snapshot();
+    await rt.sandboxes.remove(podId);
+    const after = env.backend.runner.spawns.snapshot();
+    const ran = (sub: string) => (after[sub] ?? 0) - (before[sub] ?? 0);
+    expect({ app: ran("app"), rm: ran("rm") }).toEqual({ app: 0, rm: 1 });
+    expect(ran("list")).toBeLessThanOrEqual(2);
+    for (const id of ids) expect((await rejectionOf(rt.containers.status(id))).kind).toBe("NotFound");
   }, 60_000);
 });
