@@ -1,4 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { POD_UUID } from "../commands/names";
 
@@ -148,17 +149,18 @@ export function clearCgroupCache(): void {
   cache.clear();
 }
 
+/** Sync, like the cgroup reads: a small file read on every stats call, where a thread-pool hop costs more than the read. */
 async function readPid(file: string): Promise<number | undefined> {
-  const text = await readFile(file, "utf8").catch(() => "");
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {}
   const pid = Number.parseInt(text.trim(), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 async function isDir(dir: string): Promise<boolean> {
-  return stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
+  return statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 /** One line of /proc/<pid>/cgroup. */
