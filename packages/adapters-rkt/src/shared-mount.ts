@@ -1,21 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { mountOf, parseMountEntries, sharedPeerGroup } from "@rktlet/node-support";
 import execa from "execa";
 
 /** Is `dir` a mount point, and is it shared (the `shared:N` optional field of /proc/self/mountinfo)? */
 export async function mountState(dir: string): Promise<{ mountPoint: boolean; shared: boolean }> {
   const target = resolve(dir);
-  const info = await readFile("/proc/self/mountinfo", "utf8");
-  let found: { mountPoint: boolean; shared: boolean } = { mountPoint: false, shared: false };
-  for (const line of info.split("\n")) {
-    const fields = line.split(" ");
-    const mountPoint = (fields[4] ?? "").replace(/\\040/g, " ");
-    if (mountPoint !== target) continue;
-    const sep = fields.indexOf("-");
-    const optional = fields.slice(6, sep === -1 ? undefined : sep);
-    found = { mountPoint: true, shared: optional.some((f) => f.startsWith("shared:")) }; // the last entry is the top mount
-  }
-  return found;
+  const top = mountOf(parseMountEntries(await readFile("/proc/self/mountinfo", "utf8")), target);
+  if (top?.mountPoint !== target) return { mountPoint: false, shared: false };
+  return { mountPoint: true, shared: sharedPeerGroup(top) !== undefined };
 }
 
 /**

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { ErrorKind, RktletError } from "@rktlet/core";
 
 /** Is something accepting connections on this unix socket right now? */
-function isLive(path: string): Promise<boolean> {
+export function isLive(path: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ path });
     const done = (live: boolean) => {
@@ -13,7 +13,7 @@ function isLive(path: string): Promise<boolean> {
     };
     s.once("connect", () => done(true));
     s.once("error", () => done(false));
-    s.setTimeout(1000, () => done(false));
+    s.setTimeout(timeoutMs, () => done(false));
   });
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { parseMountEntries } from "@rktlet/node-support";
 import { POD_UUID } from "../commands/names";
 
 /**
@@ -194,22 +195,12 @@ export interface CgroupMount {
   readonly controllers: readonly string[];
 }
 
-const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-
 export function parseMountinfo(text: string): CgroupMount[] {
   const out: CgroupMount[] = [];
-  for (const line of text.split("\n")) {
-    const fields = line.split(" ");
-    const sep = fields.indexOf("-", 6);
-    if (sep < 0) continue;
-    const fsType = fields[sep + 1];
-    const root = unescapeOctal(fields[3] ?? "");
-    const mountPoint = unescapeOctal(fields[4] ?? "");
+  for (const { fsType, root, mountPoint, superOptions } of parseMountEntries(text)) {
     if (fsType === "cgroup2") out.push({ version: 2, root, mountPoint, controllers: [] });
-    else if (fsType === "cgroup") {
-      const options = (fields[sep + 3] ?? "").split(",");
-      out.push({ version: 1, root, mountPoint, controllers: options.filter((o) => o.startsWith("name=") || isKnownController(o)) });
-    }
+    else if (fsType === "cgroup")
+      out.push({ version: 1, root, mountPoint, controllers: superOptions.filter((o) => o.startsWith("name=") || isKnownController(o)) });
   }
   return out;
 }

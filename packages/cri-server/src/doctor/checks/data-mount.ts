@@ -1,6 +1,7 @@
 import { realpath } from "node:fs/promises";
+import { mountOf, sharedPeerGroup } from "@rktlet/node-support";
 import { findExecutable, nearestExisting } from "../fs-probe";
-import { mountOf, readMountEntries, sharedPeerGroup } from "../mountinfo";
+import { readMountEntries } from "../mountinfo";
 import { type CheckResult, type DoctorContext, result } from "../types";
 
 const ID = "data-mount";

@@ -1,5 +1,5 @@
-import { connect } from "node:net";
 import { dirname } from "node:path";
+import { isLive } from "../../socket";
 import { lstatOrUndefined, nearestExisting, probeWritable } from "../fs-probe";
 import { type CheckResult, type DoctorContext, result } from "../types";
 
@@ -7,20 +7,6 @@ const ID = "socket";
 const TITLE = "CRI socket";
 /** sun_path holds 108 bytes, the terminating NUL included. */
 const MAX_SOCKET_PATH = 107;
-
-/** Does something accept connections on this unix socket now? */
-function accepting(path: string, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ path });
-    const done = (live: boolean) => {
-      s.destroy();
-      resolve(live);
-    };
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-    s.setTimeout(ms, () => done(false));
-  });
-}
 
 const mode = (m: number) => (m & 0o7777).toString(8).padStart(4, "0");
 
@@ -48,7 +34,7 @@ export async function checkSocket(ctx: DoctorContext): Promise<CheckResult> {
   const st = await lstatOrUndefined(path);
   if (st && !st.isSocket())
     return result(ID, TITLE, "fail", `${path} exists and is not a socket; rktlet will not replace it`, `remove it, or ${choose}`);
-  if (st && (await accepting(path, Math.min(2000, ctx.host.timeoutMs)))) {
+  if (st && (await isLive(path, Math.min(2000, ctx.host.timeoutMs)))) {
     return result(
       ID,
       TITLE,
