@@ -394,7 +394,9 @@ describe("on the fake backend", () => {
     const daemon = startDaemon([...fakeFlags(join(dir, "cri.sock")), `--metrics-address=127.0.0.1:${port}`]);
     try {
       expect(await daemon.exited).toBe(1);
-      expect(daemon.output()).toContain(`rktlet: --metrics-address 127.0.0.1:${port}: listen EADDRINUSE`);
+      expect(daemon.output()).toContain(
+        `rktlet: --metrics-address 127.0.0.1:${port}: the address is in use; stop what listens there or choose another`,
+      );
     } finally {
       taken.close();
     }
