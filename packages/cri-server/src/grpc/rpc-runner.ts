@@ -102,7 +102,9 @@ export class RpcRunner {
           const e = toServiceError(err);
           this.logFailure(log, e, started, err);
           this.finished(method, "stream", status[e.code], started);
-          if (!call.cancelled) call.destroy(e);
+          // grpc-js sends the status of a stream when it ends; destroy() would end it without one, and the
+          // client would wait forever. Its 'error' listener records the status and ends the stream.
+          if (!call.cancelled && !call.writableEnded) call.emit("error", e);
         },
       );
     };

@@ -34,9 +34,24 @@ export function toRktletError(err: unknown): RktletError {
   return RktletError.from(err);
 }
 
+/**
+ * Status messages travel in an HTTP/2 header (percent-encoded, so up to 12 bytes a character): one that
+ * echoes a huge request (a command line, a value) would exceed what clients accept, and the caller would
+ * get no answer at all. The log keeps the whole message.
+ */
+export const MAX_STATUS_MESSAGE = 1024;
+
+export function boundedMessage(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE) return message;
+  // do not cut a surrogate pair in half
+  const end = /[\ud800-\udbff]/.test(message.charAt(MAX_STATUS_MESSAGE - 1)) ? MAX_STATUS_MESSAGE - 1 : MAX_STATUS_MESSAGE;
+  return `${message.slice(0, end)}… (${message.length - end} more characters)`;
+}
+
 /** The one place where errors become gRPC statuses. */
 export function toServiceError(err: unknown): ServiceError & { kind: ErrorKind } {
   const e = toRktletError(err);
   const code = CODE_OF_KIND[e.kind];
-  return Object.assign(new Error(e.message), { code, details: e.message, metadata: new Metadata(), kind: e.kind });
+  const details = boundedMessage(e.message);
+  return Object.assign(new Error(details), { code, details, metadata: new Metadata(), kind: e.kind });
 }

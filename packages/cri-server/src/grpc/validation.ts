@@ -1,4 +1,4 @@
-import { checkId } from "@rktlet/core";
+import { checkArgv, checkId } from "@rktlet/core";
 import { ContainerState, MountPropagation, NamespaceMode, PodSandboxState, Protocol } from "@rktlet/cri-api";
 import { z } from "zod";
 
@@ -65,6 +65,12 @@ export const createContainerRequest = z.looseObject({
 export const podSandboxIdRequest = z.looseObject({ podSandboxId: id });
 export const containerIdRequest = z.looseObject({ containerId: id });
 
+/**
+ * The longest timeout, in seconds, that a Node timer holds: a longer one would fire at once. Timeouts up
+ * to a year are accepted and waited for this long at most.
+ */
+export const MAX_TIMEOUT_SECONDS = Math.floor(0x7fffffff / 1000);
+
 /** Stop timeouts are seconds; kubelet never sends more than a few hours. */
 export const stopContainerRequest = z.looseObject({
   containerId: id,
@@ -74,16 +80,25 @@ export const stopContainerRequest = z.looseObject({
     .max(86_400n * 365n, "is too large"),
 });
 
+/** A command to run: one process's argv, so within what Linux takes on a command line (else E2BIG). */
+const argv = z
+  .array(z.string())
+  .min(1, "must name a command")
+  .superRefine((values, ctx) => {
+    const problem = checkArgv(values);
+    if (problem) ctx.addIssue({ code: "custom", message: problem.problem, path: problem.at === undefined ? [] : [problem.at] });
+  });
+
 export const execSyncRequest = z.looseObject({
   containerId: id,
-  cmd: z.array(z.string()).min(1, "must name a command"),
+  cmd: argv,
   timeout: z
     .bigint()
     .min(0n, "must not be negative")
     .max(86_400n * 365n, "is too large"),
 });
 
-export const execRequest = z.looseObject({ containerId: id, cmd: z.array(z.string()).min(1, "must name a command") });
+export const execRequest = z.looseObject({ containerId: id, cmd: argv });
 export const attachRequest = z.looseObject({ containerId: id });
 export const portForwardRequest = z.looseObject({ podSandboxId: id, port: z.array(z.number().int().min(1).max(65535)) });
 

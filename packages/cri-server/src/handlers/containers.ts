@@ -1,5 +1,5 @@
 import type { ServerWritableStream } from "@grpc/grpc-js";
-import { type CriRuntime, ErrorKind, RktletError } from "@rktlet/core";
+import { type CriRuntime, ErrorKind, RktletError, validateLinuxResources } from "@rktlet/core";
 import type * as api from "@rktlet/cri-api";
 import { inject, injectable } from "tsyringe";
 import { containerState } from "../convert/enums";
@@ -10,6 +10,7 @@ import {
   containerIdRequest,
   createContainerRequest,
   listContainersRequest,
+  MAX_TIMEOUT_SECONDS,
   stopContainerRequest,
   updateContainerResourcesRequest,
   validate,
@@ -35,7 +36,7 @@ export class ContainerHandlers {
 
   async stop(req: api.StopContainerRequest): Promise<api.StopContainerResponse> {
     validate(stopContainerRequest, req);
-    await this.runtime.containers.stop(req.containerId, Number(req.timeout));
+    await this.runtime.containers.stop(req.containerId, Math.min(Number(req.timeout), MAX_TIMEOUT_SECONDS));
     return {};
   }
 
@@ -65,6 +66,7 @@ export class ContainerHandlers {
     const linux = resources(req.linux);
     if (!linux)
       throw new RktletError(ErrorKind.InvalidArgument, "linux: is required (only Linux resources apply to rkt)", { field: "linux" });
+    validateLinuxResources("linux", linux);
     await this.runtime.containers.updateResources(req.containerId, linux);
     return {};
   }

@@ -1,7 +1,7 @@
 import type { CriRuntime } from "@rktlet/core";
 import type * as api from "@rktlet/cri-api";
 import { inject, injectable } from "tsyringe";
-import { attachRequest, execRequest, execSyncRequest, portForwardRequest, validate } from "../grpc/validation";
+import { attachRequest, execRequest, execSyncRequest, MAX_TIMEOUT_SECONDS, portForwardRequest, validate } from "../grpc/validation";
 import { TOKENS } from "../tokens";
 
 /** ExecSync runs to completion here; Exec, Attach and PortForward hand out a streaming-server URL. */
@@ -11,7 +11,7 @@ export class ExecHandlers {
 
   async execSync(req: api.ExecSyncRequest): Promise<api.ExecSyncResponse> {
     validate(execSyncRequest, req);
-    const r = await this.runtime.containers.execSync(req.containerId, req.cmd, Number(req.timeout));
+    const r = await this.runtime.containers.execSync(req.containerId, req.cmd, Math.min(Number(req.timeout), MAX_TIMEOUT_SECONDS));
     return { stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr), exitCode: r.exitCode };
   }
 

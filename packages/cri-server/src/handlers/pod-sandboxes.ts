@@ -1,5 +1,5 @@
 import type { ServerWritableStream } from "@grpc/grpc-js";
-import type { CriRuntime } from "@rktlet/core";
+import { type CriRuntime, RktletError, validateLinuxResources } from "@rktlet/core";
 import * as api from "@rktlet/cri-api";
 import { inject, injectable } from "tsyringe";
 import { sandboxState } from "../convert/enums";
@@ -54,7 +54,13 @@ export class PodSandboxHandlers {
 
   async updateResources(req: api.UpdatePodSandboxResourcesRequest): Promise<api.UpdatePodSandboxResourcesResponse> {
     validate(podSandboxIdRequest, req);
-    await this.runtime.sandboxes.updateResources(req.podSandboxId, resources(req.overhead), resources(req.resources));
+    const overhead = resources(req.overhead);
+    const limits = resources(req.resources);
+    if (overhead) validateLinuxResources("overhead", overhead);
+    if (limits) validateLinuxResources("resources", limits);
+    await this.runtime.sandboxes.updateResources(req.podSandboxId, overhead, limits).catch((err: unknown) => {
+      throw inPodTerms(err);
+    });
     return {};
   }
 
@@ -66,4 +72,14 @@ export class PodSandboxHandlers {
       labelSelector: selector(filter?.labelSelector),
     });
   }
+}
+
+/**
+ * Backends apply pod limits with the code they use for containers, whose errors name the fields of a
+ * container's request (`linux.cpu_shares`); here those are the pod's `resources`.
+ */
+function inPodTerms(err: unknown): unknown {
+  if (!(err instanceof RktletError) || !/^linux\b/.test(err.message)) return err;
+  const field = err.field?.replace(/^linux\b/, "resources");
+  return new RktletError(err.kind, err.message.replace(/^linux\b/, "resources"), { ...(field ? { field } : {}), cause: err });
 }
