@@ -43,6 +43,12 @@ export function criLogPath(logDirectory: string, logPath: string): string {
 }
 
 /** Containers as apps of the rkt pod: `rkt app add/start/stop/rm/exec`. Reads come from the shared snapshot. */
+/** Is `path` `root` itself or inside it? */
+const within = (root: string, path: string) => {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+};
+
 /** rkt pod states after the pod's processes are gone. */
 const ENDED_POD_STATES = new Set(["exited", "exited garbage", "exited deleting", "garbage", "deleting", "aborted prepare"]);
 
@@ -59,11 +65,13 @@ export class RktAppRuntime implements AppRuntime {
     const rawLogDir = paths(this.ctx.config.stateDir).rawLogDir(unit);
     const rawLogName = `${app}.log`;
     const args = appAddArgs(spec, { appName: app, rawLogPath: rawLogName });
+    const logPath = criLogPath(sandbox.logDirectory, spec.logPath);
+    this.refuseLogPathClash(sandbox.id, logPath, spec.logPath);
     await createMissingHostPaths(spec);
     const record = {
       id,
       createdAt: nowString(this.ctx),
-      criLogPath: criLogPath(sandbox.logDirectory, spec.logPath),
+      criLogPath: logPath,
       rawLogPath: join(rawLogDir, rawLogName),
       ...(spec.resources ? { resources: storeResources(spec.resources) } : {}),
     };
@@ -192,6 +200,18 @@ export class RktAppRuntime implements AppRuntime {
     this.ctx.logger.info({ containerId: id, cgroupVersion: cg.version }, "container resources updated");
   }
 
+  /** Two containers of a pod writing one file, or one's file being the other's directory, would break both. */
+  private refuseLogPathClash(podId: string, path: string, asked: string): void {
+    if (!path) return;
+    const clash = this.ctx.records
+      .all()
+      .find(
+        (r) => r.id.startsWith(`${podId}:`) && !r.removed && r.criLogPath && (within(r.criLogPath, path) || within(path, r.criLogPath)),
+      );
+    if (clash)
+      throw invalidArgument("config.log_path", `"${asked}" clashes with the log file of container ${clash.id} (${clash.criLogPath})`);
+  }
+
   private split(id: string): { podUuid: string; app: string } {
     const parts = parseContainerId(id);
     if (!parts) throw notFound("container", id);
@@ -203,6 +223,21 @@ export class RktAppRuntime implements AppRuntime {
  * rkt does not create missing host paths for volumes; kubelet expects them to appear (as docker did).
  * Existing paths, files included (kubelet mounts /etc/hosts and termination-log files), are left alone.
  */
+/**
+ * `mkdir -p` one directory at a time. Node's recursive mkdir never returns for a missing path under
+ * /proc (it retries the EEXIST-then-ENOENT answers forever, holding a thread-pool thread at full CPU);
+ * one step at a time, /proc answers ENOENT and the request is refused.
+ */
+async function mkdirEachStep(path: string): Promise<void> {
+  let current = "/";
+  for (const part of path.split("/").filter(Boolean)) {
+    current = join(current, part);
+    await mkdir(current).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+    });
+  }
+}
+
 async function createMissingHostPaths(spec: ContainerSpec): Promise<void> {
   for (const [i, m] of spec.mounts.entries()) {
     const exists = await stat(m.hostPath).then(
@@ -213,7 +248,7 @@ async function createMissingHostPaths(spec: ContainerSpec): Promise<void> {
       },
     );
     if (!exists) {
-      await mkdir(m.hostPath, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      await mkdirEachStep(m.hostPath).catch((err: NodeJS.ErrnoException) => {
         throw invalidArgument(`config.mounts[${i}].host_path`, `could not be created: ${err.code ?? err.message}`);
       });
     }

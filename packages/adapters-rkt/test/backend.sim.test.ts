@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ContainerEvent, ContainerState, PodSandboxState } from "@rktlet/core";
+import { type ContainerEvent, ContainerState, MountPropagation, PodSandboxState } from "@rktlet/core";
 import { container, pod, type SimEnv, startSimEnv, until } from "./sim-env";
 
 /** The rkt backend end to end, over the rkt simulator: real processes, real log files, real exit codes. */
@@ -13,11 +13,11 @@ afterAll(async () => {
   await env.close();
 }, 60_000);
 
-async function rejectionOf(p: Promise<unknown>): Promise<{ kind: string }> {
+async function rejectionOf(p: Promise<unknown>): Promise<{ kind: string; field?: string }> {
   try {
     await p;
   } catch (err) {
-    return err as { kind: string };
+    return err as { kind: string; field?: string };
   }
   throw new Error("expected a rejection");
 }
@@ -174,4 +174,40 @@ describe("rkt backend over the simulator", () => {
     expect(ran("list")).toBeLessThanOrEqual(2);
     for (const id of ids) expect((await rejectionOf(rt.containers.status(id))).kind).toBe("NotFound");
   }, 60_000);
+
+  test("a missing host path under /proc is refused at once (Node's recursive mkdir would spin there forever)", async () => {
+    const rt = env.runtime;
+    const podId = await rt.sandboxes.run(pod("procmount", env.logDir));
+    const mounts = [
+      {
+        containerPath: "/x",
+        hostPath: `/proc/${process.pid}/no-such/dir`,
+        readonly: false,
+        selinuxRelabel: false,
+        propagation: MountPropagation.Private,
+      },
+    ];
+    const err = await rejectionOf(rt.containers.create(podId, container("p", "true", { mounts })));
+    expect(err).toMatchObject({ kind: "InvalidArgument", field: "config.mounts[0].host_path" });
+    await rt.sandboxes.remove(podId);
+  }, 30_000);
+
+  test("a log path that is another container's log file, or inside it, is refused naming config.log_path", async () => {
+    const rt = env.runtime;
+    const podId = await rt.sandboxes.run(pod("logclash", env.logDir));
+    await rt.containers.create(podId, container("a", "true", { logPath: "a" }));
+    for (const [name, logPath] of [
+      ["b", "a/b"],
+      ["c", "a"],
+    ] as const) {
+      const err = await rejectionOf(rt.containers.create(podId, container(name, "true", { logPath })));
+      expect({ container: name, kind: err.kind, field: err.field }).toEqual({
+        container: name,
+        kind: "InvalidArgument",
+        field: "config.log_path",
+      });
+    }
+    await rt.containers.create(podId, container("d", "true", { logPath: "d/0.log" }));
+    await rt.sandboxes.remove(podId);
+  }, 30_000);
 });

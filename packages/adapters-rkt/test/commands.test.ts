@@ -236,3 +236,9 @@ describe("command lines, exactly as the contract and the recorded real invocatio
 });
 
 const baseSpec: Partial<ContainerSpec> = containerSpec("c", { command: [], logPath: "" });
+
+test("a streaming rkt that cannot even be spawned is an UNAVAILABLE error, not a crash on missing pipes", () => {
+  const runner = new RktRunner({ rktPath: "/nonexistent/rkt", dataDir: "D", insecureOptions: [], commandTimeoutMs: 1000 });
+  const huge = "x".repeat(3 * 1024 * 1024); // over the kernel's argument limit: spawn fails with E2BIG at once
+  expect(() => runner.spawnStreaming("app", ["exec", huge])).toThrow(expect.objectContaining({ kind: "Unavailable" }));
+});

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
-import { type Logger, silentLogger } from "@rktlet/core";
+import { ErrorKind, type Logger, RktletError, silentLogger } from "@rktlet/core";
 import { killProcessGroup } from "@rktlet/node-support";
 import execa from "execa";
 import type { RktConfig } from "../config";
@@ -148,6 +148,13 @@ export class RktRunner {
       buffer: false,
       detached: true,
     });
+    if (child.pid === undefined || !child.stdout || !child.stderr) {
+      // spawn failed at once (no binary, argument list too long): execa reports why only later
+      void child.then((r) =>
+        this.logger.warn({ argv: loggableArgv(argv), err: (r as { shortMessage?: string }).shortMessage }, "rkt could not be started"),
+      );
+      throw new RktletError(ErrorKind.Unavailable, `could not start rkt (${sub}); see the daemon's log`);
+    }
     const exited = child.then((r) => {
       const code = typeof r.exitCode === "number" ? r.exitCode : -1;
       this.observe(sub, msSince(started), code, false);

@@ -239,3 +239,12 @@ describe("with a registry file", () => {
     expect(ok(await env.rkt("image", "fetch", "--pull-policy=new", "--full=true", "coreos.com/rkt/stage1-coreos:1.30.0")).stderr).toBe("");
   });
 });
+
+test("repository names follow docker's grammar: double underscores and runs of dashes are names, upper case and trailing separators are not", async () => {
+  env = withRegistry({ "docker.io/library/a--b:latest": { exec: ["sh"] }, "docker.io/library/a__b:latest": { exec: ["sh"] } });
+  for (const name of ["a--b", "a__b"]) ok(await fetch(env, `docker://${name}:latest`));
+  for (const name of ["A", "a_", "a___b"]) {
+    const r = await fetch(env, `docker://${name}`);
+    expect({ name, rc: r.rc, stderr: r.stderr }).toMatchObject({ name, rc: 254, stderr: expect.stringContaining("invalid docker URL") });
+  }
+}, 30_000);

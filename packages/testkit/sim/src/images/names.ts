@@ -26,6 +26,10 @@ export function isHubRegistry(host: string): boolean {
   return HUB_ALIASES.has(host);
 }
 
+/** Docker's repository grammar: `/`-separated components of lower-case alphanumerics joined by `.`, `_`, `__` or dashes. */
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const REPOSITORY = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+
 export function parseDockerRef(input: string): DockerRef | undefined {
   const original = input.replace(/^docker:\/\//, "");
   let rest = original;
@@ -53,7 +57,7 @@ export function parseDockerRef(input: string): DockerRef | undefined {
     registry = DOCKER_HUB_REGISTRY;
     if (!repository.includes("/")) repository = `library/${repository}`;
   }
-  if (!/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/.test(repository)) return undefined;
+  if (!REPOSITORY.test(repository)) return undefined;
   if (tag !== undefined && !/^[\w][\w.-]{0,127}$/.test(tag)) return undefined;
   const keyHost = registry === DOCKER_HUB_REGISTRY ? "docker.io" : registry;
   const suffix = digest !== undefined ? `@${digest}` : tag !== undefined ? `:${tag}` : "";
