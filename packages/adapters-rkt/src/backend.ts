@@ -22,6 +22,8 @@ import { RktStatsProvider } from "./stats-provider";
 import { RktStreamRuntime } from "./streams/stream-runtime";
 
 const SWEEP_EVERY_MS = 30_000;
+/** While a unit without a pod is being watched. */
+const SWEEP_PENDING_MS = 5_000;
 
 export interface RktBackendOptions {
   readonly config: Partial<RktConfig> & Pick<RktConfig, "rktPath" | "dataDir" | "stateDir">;
@@ -63,10 +65,19 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
   };
   const orphans = new OrphanSweeper(ctx, ctx.startingUnits);
   let lastSweep = 0;
-  /** Leftover units and files are looked for at start-up, then every half minute, or each tick while one is pending. */
-  async function sweepOrphans(pods: readonly RktPod[]): Promise<void> {
+  let sweeping: Promise<void> | undefined;
+  /**
+   * Leftover units and files are looked for at start-up, then every half minute (every few seconds while a
+   * unit without a pod is watched). One sweep at a time, apart from the watch's refreshes, which a unit's
+   * stop must not hold up.
+   */
+  function sweepOrphans(pods: readonly RktPod[]): Promise<void> {
     lastSweep = Date.now();
-    await orphans.sweep(pods).catch((err: Error) => logger.warn({ err: err.message }, "could not look for leftover pod units"));
+    sweeping ??= orphans
+      .sweep(pods)
+      .catch((err: Error) => logger.warn({ err: err.message }, "could not look for leftover pod units"))
+      .finally(() => (sweeping = undefined));
+    return sweeping;
   }
   const images = new RktImageStore(ctx);
   const info = new RktRuntimeInfo(ctx, images, options.unitManagerReason ?? "");
@@ -148,7 +159,8 @@ export function createRktBackend(options: RktBackendOptions): RktBackend {
 
   async function watchTick(): Promise<void> {
     if (ctx.snapshot.ageMs >= config.watchMs) await ctx.snapshot.refresh();
-    if (orphans.pending || Date.now() - lastSweep >= SWEEP_EVERY_MS) await sweepOrphans(await ctx.snapshot.pods());
+    const due = Date.now() - lastSweep >= (orphans.pending ? SWEEP_PENDING_MS : SWEEP_EVERY_MS);
+    if (due && !sweeping) void sweepOrphans(await ctx.snapshot.pods());
   }
 
   let recovered = false;

@@ -54,7 +54,8 @@ export function toPodSandbox(pod: RktPod): PodSandbox {
     namespaceOptions,
     runtimeHandler: a[Reserved.RuntimeHandler] ?? "",
     logDirectory: a[Reserved.LogDirectory] ?? "",
-    privileged: a[Reserved.Privileged] === "true",
+    // pods made before rktlet recorded the flag may be privileged: kubelet must still recreate their containers
+    privileged: a[Reserved.Privileged] !== "false",
   };
 }
 

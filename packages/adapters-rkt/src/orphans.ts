@@ -33,16 +33,24 @@ export class OrphanSweeper {
 
   async sweep(pods: readonly RktPod[]): Promise<void> {
     const { units, logger, config } = this.ctx;
-    const owned = new Set(pods.map((p) => p.userAnnotations[Reserved.UnitName]).filter((u): u is string => !!u));
-    const known = new Set<string>([...owned, ...this.starting]);
+    const p = paths(config.stateDir);
+    // Read before anything else: a RunPodSandbox that begins later makes its files after this point,
+    // and is in `starting` when they are looked at below.
+    const uuidFiles = new Set(await names(p.uuidDir, ".uuid"));
+    const rawLogs = new Set(await names(p.rawLogRoot, ""));
+    const owned = new Set(pods.map((pod) => pod.userAnnotations[Reserved.UnitName]).filter((u): u is string => !!u));
     const now = Number(this.ctx.clock.now() / 1_000_000n);
-    const seen = new Set<string>();
+    const withUnit = new Set<string>();
     for (const unit of await units.list()) {
       const base = POD_UNIT.exec(unit.name)?.[1];
       if (!base) continue;
-      known.add(base);
-      if (owned.has(base) || this.starting.has(base)) continue;
-      seen.add(base);
+      withUnit.add(base);
+      // Only units with this daemon's files are its own: systemd also lists other rktlet instances' pods.
+      const ours = uuidFiles.has(base) || rawLogs.has(base);
+      if (!ours || owned.has(base) || this.starting.has(base)) {
+        this.podless.delete(base);
+        continue;
+      }
       if (running.has(unit.state)) {
         const since = this.podless.get(base) ?? now;
         this.podless.set(base, since);
@@ -53,15 +61,16 @@ export class OrphanSweeper {
         logger.info({ unit: unit.name, state: unit.state, result: unit.result }, "forgetting an ended pod unit whose pod is gone");
       }
       await units.reset(unit.name);
-      await this.removeFiles(base);
+      if (!this.starting.has(base)) await this.removeFiles(base);
       this.podless.delete(base);
-      known.delete(base);
     }
-    for (const base of this.podless.keys()) if (!seen.has(base)) this.podless.delete(base);
-    // files of units that no longer exist, left by a kill between the unit's reset and their removal
-    const p = paths(config.stateDir);
-    for (const base of await names(p.uuidDir, ".uuid")) if (!known.has(base)) await this.removeFiles(base);
-    for (const base of await names(p.rawLogRoot, "")) if (!known.has(base)) await this.removeFiles(base);
+    for (const base of this.podless.keys()) if (!withUnit.has(base)) this.podless.delete(base);
+    // files whose unit is gone, left by a kill between the unit's reset and their removal
+    const stray = [...new Set([...uuidFiles, ...rawLogs])].filter((b) => !withUnit.has(b) && !owned.has(b) && !this.starting.has(b));
+    if (stray.length === 0) return;
+    // a pod that finished starting while this sweep ran is in rkt's list by now
+    const current = new Set((await this.ctx.snapshot.pods()).map((pod) => pod.userAnnotations[Reserved.UnitName]));
+    for (const base of stray) if (!current.has(base) && !this.starting.has(base)) await this.removeFiles(base);
   }
 
   private async removeFiles(base: string): Promise<void> {

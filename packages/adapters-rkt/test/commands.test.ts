@@ -8,15 +8,18 @@ import {
   parseContainerId,
   parseDockerRef,
   RktRunner,
+  rktError,
   sandboxArgs,
   sliceOf,
 } from "@rktlet/adapters-rkt";
 import type { ContainerSpec, PodSandboxSpec } from "@rktlet/core";
 import { containerSpec, podSandboxSpec } from "@rktlet/testkit";
+import { toPodSandbox } from "../src/mapping";
 import { fixture } from "./fixtures";
 
+/** Annotations rktlet adds beyond what the original did (the recorded argv predate them). */
 const EXTRA_RESERVED =
-  /^--user-annotation=k8s\.io\/reserved\/(pod-created-at|unit-name|log-directory|namespace-options|runtime-handler|container-name|container-attempt|log-path)=/;
+  /^--user-annotation=k8s\.io\/reserved\/(pod-created-at|unit-name|log-directory|namespace-options|runtime-handler|container-name|container-attempt|log-path|privileged)=/;
 
 /** The pod of the recorded sandbox-b invocation. */
 function podSpec(over: Partial<PodSandboxSpec>): PodSandboxSpec {
@@ -237,8 +240,59 @@ describe("command lines, exactly as the contract and the recorded real invocatio
 
 const baseSpec: Partial<ContainerSpec> = containerSpec("c", { command: [], logPath: "" });
 
-test("a streaming rkt that cannot even be spawned is an UNAVAILABLE error, not a crash on missing pipes", () => {
-  const runner = new RktRunner({ rktPath: "/nonexistent/rkt", dataDir: "D", insecureOptions: [], commandTimeoutMs: 1000 });
-  const huge = "x".repeat(3 * 1024 * 1024); // over the kernel's argument limit: spawn fails with E2BIG at once
-  expect(() => runner.spawnStreaming("app", ["exec", huge])).toThrow(expect.objectContaining({ kind: "Unavailable" }));
+describe("an rkt that cannot be spawned", () => {
+  const secret = "DB_PASSWORD=hunter2";
+  const runner = (rktPath: string) => new RktRunner({ rktPath, dataDir: "D", insecureOptions: [], commandTimeoutMs: 5000 });
+  // over the kernel's 128 KiB per argument: with an existing binary the spawn fails at once (E2BIG)
+  const huge = "x".repeat(200 * 1024);
+
+  test("streaming: UNAVAILABLE, not a crash on missing pipes or an unhandled rejection", async () => {
+    for (const path of ["/nonexistent/rkt", "/bin/true"]) {
+      expect(() => runner(path).spawnStreaming("app", ["exec", huge])).toThrow(expect.objectContaining({ kind: "Unavailable" }));
+    }
+    await new Promise((r) => setTimeout(r, 100)); // a stray rejection would surface here and fail the run
+  });
+
+  test("run: a failed result whose reason and error carry no part of the command line", async () => {
+    for (const [path, args] of [
+      ["/nonexistent/rkt", ["add", `--environment=${secret}`]],
+      ["/bin/true", ["add", `--environment=${secret}`, huge]],
+    ] as const) {
+      const r = await runner(path).run("app", args);
+      expect(r.spawnError).toMatch(/^spawn( \/\S+)? (ENOENT|E2BIG)$/);
+      expect(rktError(r, "creating container x").message).not.toContain("hunter2");
+    }
+  });
+});
+
+test("a pod's privileged flag is recorded either way, and a pod from before it was recorded may hold privileged containers", () => {
+  const ctxArgs = (privileged: boolean) =>
+    sandboxArgs(
+      { ...podSandboxSpec("p"), privileged },
+      {
+        uuidFile: "/u",
+        rawLogDir: "/r",
+        stage1Name: "",
+        stage1Allowed: [],
+        net: "",
+        nodeHostname: "h",
+        unitName: "rktlet-x",
+        createdAtNs: 1n,
+      },
+    );
+  expect(ctxArgs(true)).toContain("--user-annotation=k8s.io/reserved/privileged=true");
+  expect(ctxArgs(false)).toContain("--user-annotation=k8s.io/reserved/privileged=false");
+  const rktPod = (annotations: Record<string, string>) => ({
+    uuid: "u",
+    state: "running",
+    networks: [],
+    apps: [],
+    createdAt: undefined,
+    startedAt: undefined,
+    userAnnotations: { "k8s.io/reserved/pod-uid": "x", ...annotations },
+    userLabels: {},
+  });
+  expect(toPodSandbox(rktPod({ "k8s.io/reserved/privileged": "false" })).privileged).toBe(false);
+  expect(toPodSandbox(rktPod({ "k8s.io/reserved/privileged": "true" })).privileged).toBe(true);
+  expect(toPodSandbox(rktPod({})).privileged).toBe(true);
 });

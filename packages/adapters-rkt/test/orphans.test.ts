@@ -25,13 +25,17 @@ let units: FakeUnitManager;
 let clock: ManualClock;
 let starting: Set<string>;
 let sweeper: OrphanSweeper;
+/** What rkt's list says now (the sweep is handed an older copy). */
+let currentPods: RktPod[];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "rko-"));
   units = new FakeUnitManager();
   clock = new ManualClock();
   starting = new Set();
-  const ctx = { config: { stateDir: dir, readyTimeoutMs: 60_000 }, units, clock, logger: silentLogger, startingUnits: starting };
+  currentPods = [];
+  const snapshot = { pods: async () => currentPods };
+  const ctx = { config: { stateDir: dir, readyTimeoutMs: 60_000 }, units, clock, logger: silentLogger, startingUnits: starting, snapshot };
   sweeper = new OrphanSweeper(ctx as unknown as RktContext, starting);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,4 +106,31 @@ test("files of a unit that no longer exists are removed; stray names are not", a
   await sweeper.sweep([]);
   expect(leftFiles(unit(6))).toEqual([]);
   expect(existsSync(join(p.uuidDir, "notes.txt"))).toBe(true);
+});
+
+test("units without this daemon's files (another rktlet's pods, listed by the same systemd) are never touched", async () => {
+  await units.start({ name: `${unit(7)}.service`, description: "", argv: ["rkt"], env: {}, slice: "", workingDirectory: "/" });
+  await sweeper.sweep([]);
+  clock.advanceSeconds(600);
+  await sweeper.sweep([]);
+  expect((await units.status(`${unit(7)}.service`))?.state).toBe(UnitActiveState.Active);
+  await units.stop(`${unit(7)}.service`, 0);
+  await sweeper.sweep([]);
+  expect(await unitNames()).toEqual([`${unit(7)}.service`]);
+});
+
+test("a RunPodSandbox that begins, or even finishes, while a sweep runs keeps its files", async () => {
+  const p = paths(dir);
+  const list = units.list.bind(units);
+  // during the sweep's look at the units: pod 8 begins (its files are made), pod 9 finishes starting
+  mkdirSync(p.rawLogDir(unit(9)), { recursive: true });
+  units.list = async () => {
+    mkdirSync(p.rawLogDir(unit(8)), { recursive: true });
+    starting.add(unit(8));
+    currentPods = [pod(unit(9))];
+    return list();
+  };
+  await sweeper.sweep([]);
+  expect(existsSync(p.rawLogDir(unit(8)))).toBe(true);
+  expect(existsSync(p.rawLogDir(unit(9)))).toBe(true);
 });

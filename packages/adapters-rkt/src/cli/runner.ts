@@ -104,7 +104,8 @@ export class RktRunner {
       if (child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
     }, options.timeoutMs ?? this.config.commandTimeoutMs);
     try {
-      const r = await child;
+      // a spawn the OS refuses at once (E2BIG, ENOMEM) rejects even with reject:false
+      const r: SpawnOutcome = await child.catch((err: Error) => spawnFailure(err));
       const result: RktResult = {
         argv,
         exitCode: typeof r.exitCode === "number" ? r.exitCode : -1,
@@ -112,9 +113,7 @@ export class RktRunner {
         stderr: r.stderr ?? "",
         timedOut,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
-        ...(r.failed && typeof r.exitCode !== "number" && !timedOut
-          ? { spawnError: (r as { shortMessage?: string }).shortMessage ?? "could not start rkt" }
-          : {}),
+        ...(r.failed && typeof r.exitCode !== "number" && !timedOut ? { spawnError: spawnReason(r) } : {}),
       };
       if (result.exitCode !== 0)
         this.logger.debug(
@@ -150,8 +149,9 @@ export class RktRunner {
     });
     if (child.pid === undefined || !child.stdout || !child.stderr) {
       // spawn failed at once (no binary, argument list too long): execa reports why only later
-      void child.then((r) =>
-        this.logger.warn({ argv: loggableArgv(argv), err: (r as { shortMessage?: string }).shortMessage }, "rkt could not be started"),
+      child.then(
+        (r) => this.logger.warn({ rkt: argv[0], sub, err: spawnReason(r) }, "rkt could not be started"),
+        (err: Error) => this.logger.warn({ rkt: argv[0], sub, err: spawnReason(err) }, "rkt could not be started"),
       );
       throw new RktletError(ErrorKind.Unavailable, `could not start rkt (${sub}); see the daemon's log`);
     }
@@ -191,6 +191,30 @@ export class RktRunner {
       this.logger.debug({ err }, "rkt command observer failed");
     }
   }
+}
+
+/**
+ * Why a spawn failed, without the command line: execa's messages repeat the whole argv, and rkt's
+ * carries environment values (`app add --environment=…`), which must not reach a log or a client.
+ */
+function spawnReason(r: unknown): string {
+  const { code, errno, syscall } = r as { code?: string; errno?: number; syscall?: string };
+  if (code) return `${syscall ?? "spawn"} ${code}`;
+  return errno !== undefined ? `spawn errno ${errno}` : "could not start rkt";
+}
+
+/** What `run` needs of an execa result, which a spawn refused at once also yields (see spawnFailure). */
+interface SpawnOutcome {
+  readonly exitCode?: number;
+  readonly stdout?: string;
+  readonly stderr?: string;
+  readonly failed?: boolean;
+}
+
+/** A rejected execa promise as a failed outcome, keeping only the error's code. */
+function spawnFailure(err: Error): SpawnOutcome {
+  const { code, errno, syscall } = err as { code?: string; errno?: number; syscall?: string };
+  return Object.assign({ failed: true }, code ? { code } : {}, errno !== undefined ? { errno } : {}, syscall ? { syscall } : {});
 }
 
 function msSince(start: bigint): number {

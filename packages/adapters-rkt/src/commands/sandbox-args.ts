@@ -77,7 +77,7 @@ export function sandboxArgs(spec: PodSandboxSpec, ctx: SandboxContext): string[]
     [Reserved.LogDirectory, spec.logDirectory],
     [Reserved.NamespaceOptions, encodeNamespaceOptions(spec)],
     [Reserved.RuntimeHandler, spec.runtimeHandler],
-    [Reserved.Privileged, spec.privileged ? "true" : ""],
+    [Reserved.Privileged, String(spec.privileged)],
   ];
   for (const [k, v] of reserved) if (v !== "") args.push(`--user-annotation=${k}=${v}`);
   for (const [k, v] of Object.entries(spec.labels)) args.push(`--user-label=${k}=${v}`);
