@@ -91,6 +91,7 @@ async function lifecycle(c: Clients, pod: PodFacts, fate: number, pause: () => P
             command: ["sh", "-c", ctr.ticker ? TICKER : "sleep 3600"],
             log_path: `${ctr.name}.log`,
             labels: { container: ctr.name },
+            annotations: { "example.com/container": `${pod.name}/${ctr.name}` },
           },
           sandbox_config: config,
         }),
@@ -146,7 +147,14 @@ type ListedPod = {
   labels: object;
   annotations: object;
 };
-type ListedContainer = { id: string; pod_sandbox_id: string; state: string; metadata: { name: string }; labels: object };
+type ListedContainer = {
+  id: string;
+  pod_sandbox_id: string;
+  state: string;
+  metadata: { name: string };
+  labels: object;
+  annotations: object;
+};
 
 /** Processes of this test's pods: anything (but the daemon) whose command line or working directory is in `dir`. */
 function podProcesses(): number[] {
@@ -255,6 +263,7 @@ test(`${ROUNDS} rounds: SIGKILL at a random point of ${LIFECYCLES} concurrent po
         if (ctr.id) expect({ cfacts, id: cg.id }).toEqual({ cfacts, id: ctr.id });
         expect({ cfacts, state: cg.state, allowed: cw.states.includes(cg.state) }).toMatchObject({ cfacts, allowed: true });
         expect(cg.labels).toEqual({ container: ctr.name });
+        expect(cg.annotations).toEqual({ "example.com/container": `${pod.name}/${ctr.name}` });
       }
     }
     // nothing the CRI does not show: every rkt pod is listed (pods mid-creation included, so kubelet can reap them)
