@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN, startDaemon, stopDaemon, waitForStart } from "./daemon-helpers";
+import { BIN, startDaemon, startedLine, stopDaemon, waitForStart } from "./daemon-helpers";
 
 /** The built `rktlet` binary's command line: config commands, help, version and start-up refusals. */
 
@@ -129,12 +129,7 @@ test("the daemon takes its settings from the file, overridden by the environment
   const daemon = startDaemon([`--config=${file}`, "--log-level=info"], cleanEnv({ RKTLET_LISTEN: join(dir, "env.sock") }));
   try {
     await waitForStart(daemon);
-    const started = JSON.parse(
-      daemon
-        .output()
-        .split("\n")
-        .find((l) => l.includes("rktlet started")) as string,
-    ) as Record<string, unknown>;
+    const started = startedLine(daemon);
     expect(started).toMatchObject({ backend: "fake", listen: join(dir, "env.sock"), config: file });
     expect(existsSync(join(dir, "env.sock"))).toBe(true);
     expect(existsSync(join(dir, "file.sock"))).toBe(false);

@@ -142,13 +142,19 @@ export function podConfig(dir: string, name: string, extra: Record<string, unkno
   return { metadata: { name, uid: `uid-${name}`, namespace: "default", attempt: 0 }, log_directory: join(dir, "logs", name), ...extra };
 }
 
-/** The metrics URL a daemon started with --metrics-address logged in its start-up line. */
-export function metricsUrl(d: Daemon): string {
-  const started = d
+/** The daemon's JSON start-up line ("rktlet started": socket, stream server, metrics, config…). */
+export function startedLine(d: Daemon): Record<string, unknown> {
+  const line = d
     .output()
     .split("\n")
     .find((l) => l.includes('"rktlet started"'));
-  const url = started ? (JSON.parse(started) as { metrics?: string }).metrics : undefined;
-  if (!url) throw new Error(`no metrics URL in the start-up line: ${started}`);
+  if (!line) throw new Error(`no start-up line in: ${d.output()}`);
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+/** The metrics URL a daemon started with --metrics-address logged in its start-up line. */
+export function metricsUrl(d: Daemon): string {
+  const url = startedLine(d).metrics;
+  if (typeof url !== "string") throw new Error(`no metrics URL in the start-up line: ${JSON.stringify(startedLine(d))}`);
   return url;
 }

@@ -13,6 +13,7 @@ import {
   referenceClients,
   rktDaemonFlags,
   startDaemon,
+  startedLine,
   stopDaemon,
   waitForStart,
 } from "./daemon-helpers";
@@ -275,14 +276,7 @@ describe("on the fake backend", () => {
       await waitForStart(daemon);
       const url = metricsUrl(daemon);
       expect(daemon.output()).toContain('"msg":"metrics server listening"');
-      const streamUrl = (
-        JSON.parse(
-          daemon
-            .output()
-            .split("\n")
-            .find((l) => l.includes('"rktlet started"')) as string,
-        ) as { streamServer: string }
-      ).streamServer;
+      const streamUrl = startedLine(daemon).streamServer as string;
       expect(listeningPorts(daemon.proc.pid as number)).toEqual([portOf(url), portOf(streamUrl)].sort((a, b) => a - b));
 
       const c = referenceClients(socket);
@@ -373,12 +367,7 @@ describe("on the fake backend", () => {
     const daemon = startDaemon(fakeFlags(join(dir, "cri.sock")));
     try {
       await waitForStart(daemon);
-      const started = JSON.parse(
-        daemon
-          .output()
-          .split("\n")
-          .find((l) => l.includes('"rktlet started"')) as string,
-      ) as Record<string, string>;
+      const started = startedLine(daemon);
       expect(started.metrics).toBeUndefined();
       expect(daemon.output()).not.toContain("metrics server listening");
       expect(listeningPorts(daemon.proc.pid as number)).toEqual([portOf(started.streamServer as string)]);

@@ -27,6 +27,7 @@ import {
   referenceClients,
   rktDaemonFlags,
   startDaemon,
+  startedLine,
   stopDaemon,
   waitForStart,
 } from "./daemon-helpers";
@@ -269,14 +270,6 @@ describe("the CRI socket", () => {
     }
   }, 30_000);
 });
-
-function startedLine(d: Daemon): Record<string, unknown> {
-  const line = d
-    .output()
-    .split("\n")
-    .find((l) => l.includes('"rktlet started"'));
-  return JSON.parse(line ?? "{}") as Record<string, unknown>;
-}
 
 describe("streaming tokens", () => {
   const tokens: string[] = [];
