@@ -100,6 +100,9 @@ describe("values rkt refuses are INVALID_ARGUMENT naming the field, not rkt's er
     expect(refusal(() => validateContainerSpec(containerSpec("app", { resources: resources({ unified: { "../x": "1" } }) })))).toBe(
       'config.linux.resources.unified["../x"]: is not a cgroup v2 interface file that may be set',
     );
+    // kubelet's hugepage limits on cgroup v2 carry the page size in capitals
+    const hugepages = { "hugetlb.2MB.max": "4194304", "hugetlb.1GB.max": "0", "memory.high": "max" };
+    expect(() => validateContainerSpec(containerSpec("app", { resources: resources({ unified: hugepages }) }))).not.toThrow();
   });
 
   test("a log path names a file, never the pod's log directory itself (its log could not be written or reopened)", () => {

@@ -42,7 +42,7 @@ function posixId(field: string, value: bigint | undefined): void {
 
 const CPUSET = /^[0-9,-]*$/;
 /** cgroup v2 interface files a caller may set through `unified`: controller-prefixed names only. */
-const UNIFIED_KEY = /^(cpu|cpuset|memory|pids|io|hugetlb)\.[a-z0-9_.]+$/;
+const UNIFIED_KEY = /^(cpu|cpuset|memory|pids|io|hugetlb)\.[A-Za-z0-9_.]+$/; // hugetlb.2MB.max: sizes are in capitals
 
 /**
  * Linux resources as a container or a pod asks for them; `field` is where they are in the request
