@@ -63,6 +63,27 @@ test("containers created and removed side by side in one pod keep (name, attempt
   for (const id of first) expect(await codeOf(call(c().runtime, "ContainerStatus", { container_id: id }))).toBe("NOT_FOUND");
 }, 60_000);
 
+test("a remove racing creates of the very same (name, attempt) leaves at most one such container, and the CRI agrees on it", async () => {
+  const podId = await runPod("same");
+  const first = await createContainer(podId, "x");
+  const results = await Promise.allSettled([
+    createContainer(podId, "x"),
+    call(c().runtime, "RemoveContainer", { container_id: first }),
+    createContainer(podId, "x"),
+    createContainer(podId, "x"),
+  ]);
+  const codes = await Promise.all(results.map((r) => (r.status === "fulfilled" ? "OK" : codeOf(Promise.reject(r.reason)))));
+  expect(codes[1]).toBe("OK");
+  for (const code of [codes[0], codes[2], codes[3]]) expect(["OK", "ALREADY_EXISTS"]).toContain(code);
+  const left = (await containersOf(podId)).filter((x) => x.metadata.name === "x" && x.metadata.attempt === 0);
+  expect(left.length).toBeLessThanOrEqual(1);
+  // a create that answered OK after the remove is the one listed; its status agrees
+  const created = results.filter((r, i) => i !== 1 && r.status === "fulfilled").length;
+  expect(left.length).toBe(created > 0 ? 1 : 0);
+  for (const x of left)
+    expect(((await call(c().runtime, "ContainerStatus", { container_id: x.id })).status as { id: string }).id).toBe(x.id);
+}, 60_000);
+
 test("StopPodSandbox racing RemovePodSandbox (twice each, with a running container) all succeed and leave nothing", async () => {
   const unitsBefore = (await units().list()).length;
   const podId = await runPod("racer");
