@@ -90,7 +90,8 @@ export class RktAppRuntime implements AppRuntime {
     const { podUuid, app } = this.split(id);
     ensureOk(await this.ctx.runner.run("app", ["start", podUuid, `--app=${app}`]), `starting container ${id}`);
     await this.ctx.records.update(id, { startedAt: nowString(this.ctx) });
-    this.ctx.snapshot.invalidate();
+    // No snapshot refresh: `rkt list` shows an added app as `running` already, with the pod's times, so
+    // starting it changes nothing there; the record says it started. One `rkt list` saved per start.
   }
 
   /**

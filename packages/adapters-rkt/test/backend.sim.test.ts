@@ -210,4 +210,17 @@ describe("rkt backend over the simulator", () => {
     await rt.containers.create(podId, container("d", "true", { logPath: "d/0.log" }));
     await rt.sandboxes.remove(podId);
   }, 30_000);
+
+  test("starting a container runs `rkt app start` and no `rkt list`: rkt's list shows an added app as running already", async () => {
+    const rt = env.runtime;
+    const podId = await rt.sandboxes.run(pod("starter", env.logDir));
+    const id = await rt.containers.create(podId, container("s", "sleep 3600"));
+    await rt.containers.list(); // the snapshot after the add
+    const before = env.backend.runner.spawns.snapshot();
+    await rt.containers.start(id);
+    expect((await rt.containers.status(id)).state).toBe(ContainerState.Running);
+    const after = env.backend.runner.spawns.snapshot();
+    expect({ app: (after.app ?? 0) - (before.app ?? 0), list: (after.list ?? 0) - (before.list ?? 0) }).toEqual({ app: 1, list: 0 });
+    await rt.sandboxes.remove(podId);
+  }, 30_000);
 });
