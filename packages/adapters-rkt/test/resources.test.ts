@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LinuxResources } from "@rktlet/core";
+import { linuxResources } from "@rktlet/testkit";
 import {
   applyResources,
   loadResources,
@@ -12,17 +12,7 @@ import {
   unitResources,
 } from "../src/resources";
 
-const none: LinuxResources = {
-  cpuPeriod: 0n,
-  cpuQuota: 0n,
-  cpuShares: 0n,
-  memoryLimitInBytes: 0n,
-  oomScoreAdj: 0n,
-  cpusetCpus: "",
-  cpusetMems: "",
-  memorySwapLimitInBytes: 0n,
-  unified: {},
-};
+const none = linuxResources();
 const v1 = { version: 1 as const, pid: 1, dirs: { cpu: "/cg/cpu", memory: "/cg/mem", cpuset: "/cg/cpuset" } };
 const v2 = { version: 2 as const, pid: 1, dirs: { unified: "/cg/u" } };
 

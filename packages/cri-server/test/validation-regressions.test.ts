@@ -11,7 +11,7 @@ import {
 } from "@rktlet/core";
 import * as api from "@rktlet/cri-api";
 import { toServiceError } from "@rktlet/cri-server";
-import { containerSpec, podSandboxSpec, startFakeCriServer, type TestServer } from "@rktlet/testkit";
+import { containerSpec, linuxResources, podSandboxSpec, startFakeCriServer, type TestServer } from "@rktlet/testkit";
 import { MAX_TIMEOUT_SECONDS } from "../src/grpc/validation";
 import { containerConfig, podConfig } from "./fixtures";
 
@@ -26,19 +26,6 @@ function refusal(fn: () => void): string {
   }
   return "accepted";
 }
-
-const resources = (over: Record<string, unknown> = {}) => ({
-  cpuPeriod: 0n,
-  cpuQuota: 0n,
-  cpuShares: 0n,
-  memoryLimitInBytes: 0n,
-  oomScoreAdj: 0n,
-  cpusetCpus: "",
-  cpusetMems: "",
-  memorySwapLimitInBytes: 0n,
-  unified: {},
-  ...over,
-});
 
 describe("command lines: what reaches rkt's argv fits what Linux takes (else E2BIG: a crash in ExecSync, INTERNAL elsewhere)", () => {
   test("an argument is measured in UTF-8 bytes, not characters", () => {
@@ -94,15 +81,15 @@ describe("values rkt refuses are INVALID_ARGUMENT naming the field, not rkt's er
   });
 
   test("resources out of range name the field where the request has them", () => {
-    expect(refusal(() => validateContainerSpec(containerSpec("app", { resources: resources({ oomScoreAdj: 5000n }) })))).toBe(
+    expect(refusal(() => validateContainerSpec(containerSpec("app", { resources: linuxResources({ oomScoreAdj: 5000n }) })))).toBe(
       "config.linux.resources.oom_score_adj: must be from -1000 to 1000",
     );
-    expect(refusal(() => validateContainerSpec(containerSpec("app", { resources: resources({ unified: { "../x": "1" } }) })))).toBe(
+    expect(refusal(() => validateContainerSpec(containerSpec("app", { resources: linuxResources({ unified: { "../x": "1" } }) })))).toBe(
       'config.linux.resources.unified["../x"]: is not a cgroup v2 interface file that may be set',
     );
     // kubelet's hugepage limits on cgroup v2 carry the page size in capitals
     const hugepages = { "hugetlb.2MB.max": "4194304", "hugetlb.1GB.max": "0", "memory.high": "max" };
-    expect(() => validateContainerSpec(containerSpec("app", { resources: resources({ unified: hugepages }) }))).not.toThrow();
+    expect(() => validateContainerSpec(containerSpec("app", { resources: linuxResources({ unified: hugepages }) }))).not.toThrow();
   });
 
   test("a log path names a file, never the pod's log directory itself (its log could not be written or reopened)", () => {

@@ -1,4 +1,4 @@
-import type { ContainerSpec, PodSandboxSpec } from "@rktlet/core";
+import type { ContainerSpec, LinuxResources, PodSandboxSpec } from "@rktlet/core";
 import type { ContainerConfig, PodSandboxConfig } from "@rktlet/cri-api";
 
 /** Complete, valid specs and CRI configs with every field set, for tests to override what they care about. */
@@ -17,6 +17,22 @@ export function podSandboxSpec(name = "web", over: Partial<PodSandboxSpec> = {})
     privileged: false,
     sysctls: {},
     runtimeHandler: "",
+    ...over,
+  };
+}
+
+/** Linux resources with nothing set (every limit 0 or empty), for tests to set what they care about. */
+export function linuxResources(over: Partial<LinuxResources> = {}): LinuxResources {
+  return {
+    cpuPeriod: 0n,
+    cpuQuota: 0n,
+    cpuShares: 0n,
+    memoryLimitInBytes: 0n,
+    oomScoreAdj: 0n,
+    cpusetCpus: "",
+    cpusetMems: "",
+    memorySwapLimitInBytes: 0n,
+    unified: {},
     ...over,
   };
 }
