@@ -34,62 +34,36 @@ export function versionNumbers(v: string): number[] | undefined {
 export async function probeRkt(ctx: DoctorContext): Promise<RktProbe> {
   const { options, host } = ctx;
   const flag = `--rkt-path ${options.rktPath}`;
+  /** rkt cannot be used: no version, and the line says why and what to do. */
+  const unusable = (path: string | undefined, found: string, fix: string): RktProbe => ({
+    ...(path !== undefined ? { path } : {}),
+    version: "",
+    result: result(ID, TITLE, "fail", found, fix),
+  });
   const path = await findExecutable(options.rktPath, host.env);
-  if (path === undefined) {
-    return {
-      version: "",
-      result: result(ID, TITLE, "fail", `"${options.rktPath}" is not in PATH`, "install rkt 1.30, or point --rkt-path at the rkt binary"),
-    };
-  }
+  if (path === undefined)
+    return unusable(undefined, `"${options.rktPath}" is not in PATH`, "install rkt 1.30, or point --rkt-path at the rkt binary");
   if (!(await isExecutableFile(path))) {
     const exists = await stat(path).then(
       () => true,
       () => false,
     );
-    return {
-      path,
-      version: "",
-      result: result(
-        ID,
-        TITLE,
-        "fail",
-        exists ? `${path} (${flag}) is not an executable file` : `no file at ${path} (${flag})`,
-        exists
-          ? `chmod +x ${path}, or point --rkt-path at the rkt binary`
-          : "install rkt 1.30 there, or point --rkt-path at the rkt binary",
-      ),
-    };
+    return exists
+      ? unusable(path, `${path} (${flag}) is not an executable file`, `chmod +x ${path}, or point --rkt-path at the rkt binary`)
+      : unusable(path, `no file at ${path} (${flag})`, "install rkt 1.30 there, or point --rkt-path at the rkt binary");
   }
   const timeout = Math.max(1000, host.timeoutMs - 1000);
   const r = await runCommand(rktArgv(options, "version", []), rktEnv(host), timeout);
-  if (r.exitCode !== 0) {
-    return {
+  if (r.exitCode !== 0)
+    return unusable(
       path,
-      version: "",
-      result: result(
-        ID,
-        TITLE,
-        "fail",
-        `\`${path} version\` failed: ${whyFailed(r, timeout)}`,
-        "run it by hand to see why, or point --rkt-path at a working rkt 1.30",
-      ),
-    };
-  }
+      `\`${path} version\` failed: ${whyFailed(r, timeout)}`,
+      "run it by hand to see why, or point --rkt-path at a working rkt 1.30",
+    );
   const version = parseRktVersion(r.stdout);
   const numbers = versionNumbers(version);
-  if (!version || !numbers) {
-    return {
-      path,
-      version: "",
-      result: result(
-        ID,
-        TITLE,
-        "fail",
-        `${path} answers \`version\` without "rkt Version:": it is not rkt`,
-        "point --rkt-path at the rkt binary",
-      ),
-    };
-  }
+  if (!version || !numbers)
+    return unusable(path, `${path} answers \`version\` without "rkt Version:": it is not rkt`, "point --rkt-path at the rkt binary");
   const [major, minor] = numbers as [number, number, number];
   const older = major < EXPECTED[0] || (major === EXPECTED[0] && minor < EXPECTED[1]);
   if (older) {
