@@ -3,18 +3,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
-import { ProcessUnitManager } from "@rktlet/adapters-process";
-import { rktSimPath } from "@rktlet/testkit";
 import {
   call,
   codeOf,
-  type Daemon,
   metricsUrl,
   referenceClients,
-  rktDaemonFlags,
   startDaemon,
   startedLine,
   stopDaemon,
+  useRktDaemon,
   waitForStart,
 } from "./daemon-helpers";
 
@@ -393,30 +390,16 @@ describe("on the fake backend", () => {
 });
 
 describe("on the rkt backend (simulator)", () => {
-  let dir: string;
-  let daemon: Daemon;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "rkd-metrics-"));
-    daemon = startDaemon([...rktDaemonFlags(dir, rktSimPath()), "--metrics-address=127.0.0.1:0", "--log-level=info"]);
-    await waitForStart(daemon, 20_000);
-  }, 30_000);
-
-  afterAll(async () => {
-    await stopDaemon(daemon);
-    const units = new ProcessUnitManager({ stateDir: join(dir, "s", "units") });
-    for (const u of await units.list()) await units.stop(u.name, 3000);
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  const d = useRktDaemon("rkd-metrics-", ["--metrics-address=127.0.0.1:0"]);
 
   test("rkt commands are counted and timed by subcommand and result; pods and containers by state", async () => {
-    const url = metricsUrl(daemon);
-    const c = referenceClients(join(dir, "cri.sock"));
+    const url = metricsUrl(d.daemon());
+    const c = referenceClients(join(d.dir(), "cri.sock"));
     try {
       await call(c.image, "PullImage", { image: { image: "busybox" } });
       const config = {
         metadata: { name: "web", uid: "uid-web", namespace: "default", attempt: 0 },
-        log_directory: join(dir, "logs", "web"),
+        log_directory: join(d.dir(), "logs", "web"),
       };
       const { pod_sandbox_id: podId } = (await call(c.runtime, "RunPodSandbox", { config })) as { pod_sandbox_id: string };
       const { container_id: cid } = (await call(c.runtime, "CreateContainer", {
